@@ -1,0 +1,335 @@
+"""The profile a caller hands in: its JSON form, its validation, and its exact doses.
+
+A :class:`Profile` is immutable once validated. Every dose in it has already been read into an
+exact amount per day and every medication resolved against the vocabulary, so the rules never see
+a dose string or a unit. Dumping a profile (``model_dump(mode="json")``) gives back valid input
+that validates to an equal profile.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from enum import StrEnum
+from fractions import Fraction
+from functools import cache, lru_cache
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+from k2safety._errors import ProfileError
+from k2safety._knowledge import Ingredient, knowledge
+from k2safety._matching import Match, match_atc, match_name, match_rxnorm
+from k2safety._profile_errors import profile_error
+from k2safety._units import ACCEPTED_UNITS, DoseProblem, parse_dose
+
+__all__ = ["DoseObject", "Form", "Goal", "Medication", "Profile", "Supplement"]
+
+MAX_ENTRIES = 100
+_TERM_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+class Form(StrEnum):
+    """The supplement forms k2safety knows, by their canonical names."""
+
+    MK7 = "MK-7"
+    MK4 = "MK-4"
+    K2 = "K2"
+    K1 = "K1"
+    D3 = "D3"
+
+
+class Goal(StrEnum):
+    """Why the person plans to take K2."""
+
+    REVERSE_CALCIFICATION = "reverse_calcification"
+    PREVENT_CALCIFICATION = "prevent_calcification"
+    ARTERIAL_HEALTH = "arterial_health"
+    BONE_HEALTH = "bone_health"
+
+
+def _fail(message: str, *, field: str | None = None) -> PydanticCustomError:
+    """An error pydantic carries unchanged to :func:`profile_error`; ``field`` extends the path."""
+    context: dict[str, str] = {"message": message}
+    if field is not None:
+        context["field"] = field
+    return PydanticCustomError("k2_invalid", "{message}", context)
+
+
+@lru_cache(maxsize=1024)
+def _fold_term(text: str) -> str:
+    return _TERM_SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+@cache
+def _ingredient_aliases() -> dict[str, Ingredient]:
+    aliases: dict[str, Ingredient] = {}
+    for ingredient in knowledge().ingredients:
+        for name in (ingredient.form, *ingredient.aliases):
+            aliases[_fold_term(name)] = ingredient
+    return aliases
+
+
+class _IngredientSchema:
+    """The ingredient's JSON schema, built from the knowledge base only when asked for."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        names = sorted({name for i in knowledge().ingredients for name in (i.form, *i.aliases)})
+        return {
+            "type": "string",
+            "enum": names,
+            "description": "Supplement ingredient, matched ignoring case and '-', '_' or spaces. "
+            "Stored as its canonical form: MK-7, MK-4, K2 (form not given), K1 or D3.",
+        }
+
+
+def _ingredient(value: object) -> Form:
+    if not isinstance(value, str):
+        raise _fail("must be text naming an ingredient, e.g. 'MK-7'")
+    ingredient = _ingredient_aliases().get(_fold_term(value))
+    if ingredient is None:
+        accepted = ", ".join(i.form for i in knowledge().ingredients)
+        raise _fail(
+            f"{value!r} is not a known ingredient; accepted: {accepted} (or aliases such as "
+            "mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
+        )
+    return Form(ingredient.form)
+
+
+def _goal(value: object) -> Goal:
+    if isinstance(value, str):
+        folded = _fold_term(value).replace(" ", "_")
+        if folded in Goal._value2member_map_:
+            return Goal(folded)
+    accepted = ", ".join(goal.value for goal in Goal)
+    raise _fail(f"{value!r} is not a known goal; accepted: {accepted}")
+
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DoseObject(_Frozen):
+    """A dose as a number and a unit, e.g. ``{"value": 90, "unit": "ug"}``."""
+
+    model_config = ConfigDict(strict=True)
+
+    value: Annotated[int | float, Field(gt=0, allow_inf_nan=False)]
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+def _dose_shape(value: object) -> object:
+    if isinstance(value, str | DoseObject):
+        return value
+    if isinstance(value, dict):
+        # Checked here, not by the union, so that a bad object gives one clear error.
+        try:
+            parse_dose(value)
+        except DoseProblem as problem:
+            raise _fail(str(problem)) from None
+        return DoseObject.model_construct(value=value["value"], unit=value["unit"])
+    raise _fail('must be text such as \'180 mcg\' or an object {"value": 180, "unit": "mcg"}')
+
+
+_DoseField = Annotated[
+    str | DoseObject,
+    BeforeValidator(_dose_shape),
+    Field(description=f"The amount: {ACCEPTED_UNITS}."),
+]
+
+
+class Supplement(_Frozen):
+    """One planned supplement: what it is and how much."""
+
+    ingredient: Annotated[Form, BeforeValidator(_ingredient), _IngredientSchema()]
+    dose: _DoseField
+    per: Literal["day", "week"] | None = Field(
+        default=None,
+        description="Period of a plain amount ('day' when not given); not allowed when the dose "
+        "is already a rate such as '180 mcg/day'.",
+    )
+
+    @property
+    def mcg_per_day(self) -> Fraction:
+        """The exact amount per day, in micrograms (D3 given in IU is converted, 40 IU = 1 mcg)."""
+        return _mcg_per_day(self.ingredient, self.dose, self.per)
+
+    @model_validator(mode="after")
+    def _read_dose(self) -> Self:
+        try:
+            _mcg_per_day(self.ingredient, self.dose, self.per)
+        except DoseProblem as problem:
+            raise _fail(str(problem), field="per" if problem.about_per else "dose") from None
+        return self
+
+
+# Models are frozen and hashable, so each distinct dose is read once; properties re-read the
+# cache instead of storing private attributes, which costs pydantic more than the lookup.
+@lru_cache(maxsize=4096)
+def _mcg_per_day(
+    form: Form, dose: str | DoseObject, per: Literal["day", "week"] | None
+) -> Fraction:
+    raw = dose if isinstance(dose, str) else {"value": dose.value, "unit": dose.unit}
+    daily = parse_dose(raw, per)
+    if daily.unit == "mcg":
+        return daily.per_day
+    if not _ingredient_aliases()[_fold_term(form.value)].iu:
+        raise DoseProblem(
+            f"{form.value} cannot be dosed in IU: vitamin K has no international unit and is "
+            "dosed by mass; give the amount in micrograms, e.g. '180 mcg' "
+            "(IU is accepted for vitamin D3 only)"
+        )
+    return daily.per_day / knowledge().threshold("d3_iu_per_mcg")
+
+
+_ATC = re.compile(r"[A-Z]\d{2}(?:[A-Z](?:[A-Z](?:\d{2})?)?)?")
+
+
+def _atc(value: object) -> object:
+    if isinstance(value, str):
+        code = value.strip().upper()
+        if _ATC.fullmatch(code):
+            return code
+        raise _fail(f"{value!r} is not an ATC code; expected e.g. 'B01AA03' (or a group 'B01AA')")
+    return value
+
+
+def _rxnorm(value: object) -> object:
+    if isinstance(value, str):
+        rxcui = value.strip()
+        if rxcui.isascii() and rxcui.isdigit() and len(rxcui) <= 12:
+            return rxcui
+        raise _fail(f"{value!r} is not an RxNorm id; expected digits as text, e.g. '11289'")
+    if value is not None:
+        raise _fail("must be an RxNorm id given as text of digits, e.g. '11289'")
+    return value
+
+
+def _medication_shape(value: object) -> object:
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict | Medication):
+        return value
+    raise _fail("must be text such as 'warfarin 5 mg' or an object with 'name', 'atc' or 'rxnorm'")
+
+
+class Medication(_Frozen):
+    """A medication, by name (free text), ATC code or RxNorm ingredient id."""
+
+    name: _Text | None = None
+    atc: Annotated[str | None, BeforeValidator(_atc)] = None
+    rxnorm: Annotated[str | None, BeforeValidator(_rxnorm)] = None
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        """The substances (or drug classes) this entry resolved to; empty if not recognized."""
+        return _resolve(self.name, self.atc, self.rxnorm)
+
+    @property
+    def label(self) -> str:
+        """How the entry is shown in a report: its name, else its codes."""
+        if self.name is not None:
+            return self.name
+        codes = [
+            f"ATC {self.atc}" if self.atc else "",
+            f"RxNorm {self.rxnorm}" if self.rxnorm else "",
+        ]
+        return ", ".join(code for code in codes if code)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        if self.name is None and self.atc is None and self.rxnorm is None:
+            raise _fail("needs at least one of 'name', 'atc', 'rxnorm'")
+        return self
+
+
+@lru_cache(maxsize=4096)
+def _resolve(name: str | None, atc: str | None, rxnorm: str | None) -> tuple[Match, ...]:
+    found: dict[str | None, Match] = {}
+    for matches in (
+        match_atc(atc) if atc else (),
+        match_rxnorm(rxnorm) if rxnorm else (),
+        match_name(name) if name else (),
+    ):
+        for match in matches:
+            found.setdefault(match.substance or match.name, match)
+    return tuple(found.values())
+
+
+class Profile(_Frozen):
+    """What a person takes and plans: the input to :func:`k2safety.check`.
+
+    >>> profile = Profile.model_validate(
+    ...     {"supplements": [{"ingredient": "mk7", "dose": "1.26 mg", "per": "week"}]}
+    ... )
+    >>> profile.supplements[0].ingredient.value, profile.supplements[0].mcg_per_day
+    ('MK-7', Fraction(180, 1))
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={"title": "k2safety profile", "additionalProperties": False}
+    )
+
+    medications: Annotated[
+        tuple[Annotated[Medication, BeforeValidator(_medication_shape)], ...],
+        Field(
+            max_length=MAX_ENTRIES,
+            description="Text such as 'warfarin 5 mg', or an object with any of name, atc, rxnorm.",
+        ),
+    ] = ()
+    supplements: Annotated[tuple[Supplement, ...], Field(max_length=MAX_ENTRIES)] = ()
+    foods: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
+    goals: Annotated[
+        tuple[Annotated[Goal, BeforeValidator(_goal)], ...], Field(max_length=len(Goal))
+    ] = ()
+    conditions: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
+    medical_supervision: StrictBool = False
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise profile_error(error) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """Validate a mapping of the JSON form; raises :class:`ProfileError` when invalid."""
+        if isinstance(obj, Mapping) and not isinstance(obj, dict):
+            obj = dict(obj)
+        if not isinstance(obj, dict | cls):
+            raise ProfileError([("", "a profile must be a JSON object (a mapping of fields)")])
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as error:
+            raise profile_error(error) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        """Validate JSON text; raises :class:`ProfileError` when invalid."""
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as error:
+            raise profile_error(error) from None
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
+        """Not supported: profiles are validated from JSON types only."""
+        raise ProfileError([("", "validate profiles with model_validate or model_validate_json")])
