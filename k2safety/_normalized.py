@@ -7,14 +7,14 @@ sorted, so the order of the lists in a profile never changes a report.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import cache
+from functools import cache, lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
 from k2safety._construct import construct
 from k2safety._knowledge import Knowledge
 from k2safety._matching import Match
-from k2safety._profile import Form, Goal, Profile
+from k2safety._profile import Form, Goal, Medication, Profile, Supplement
 
 __all__ = ["NormalizedProfile", "ResolvedMedication", "normalize"]
 
@@ -71,32 +71,49 @@ class NormalizedProfile(BaseModel):
 
 def normalize(profile: Profile, kb: Knowledge) -> NormalizedProfile:
     """Sum doses per form and sort everything, so that list order never matters."""
-    totals: dict[Form, Fraction] = {}
-    k2_entries = 0
-    for supplement in profile.supplements:
-        form = supplement.ingredient
-        totals[form] = totals.get(form, Fraction(0)) + supplement.mcg_per_day
-        k2_entries += form in _K2
-    medications = sorted(
-        (
-            construct(ResolvedMedication, given=m.label, matches=m.matches)
-            for m in profile.medications
-        ),
-        key=lambda medication: (medication.given.casefold(), medication.given),
-    )
+    totals, k2_entries = _daily_totals(profile.supplements)
+    medications, unrecognized_medications = _resolved(profile.medications)
     food_ids, unrecognized_foods = _foods(profile.foods, kb)
     return construct(
         NormalizedProfile,
-        mcg_per_day={form: totals[form] for form in _FORM_ORDER if form in totals},
+        mcg_per_day=dict(totals),
         k2_entries=k2_entries,
-        medications=tuple(medications),
+        medications=medications,
         foods=food_ids,
-        unrecognized_medications=tuple(m.given for m in medications if not m.matches),
+        unrecognized_medications=unrecognized_medications,
         unrecognized_foods=unrecognized_foods,
         goals=tuple(sorted(set(profile.goals))),
         conditions=tuple(sorted(set(profile.conditions))),
         medical_supervision=profile.medical_supervision,
     )
+
+
+# Profiles are frozen and hashable, and many people share a regimen or a medication list, so
+# the two costly parts of normalizing are cached by value. The results are immutable (the
+# totals are copied into each profile), so sharing them is safe.
+@lru_cache(maxsize=4096)
+def _daily_totals(
+    supplements: tuple[Supplement, ...],
+) -> tuple[tuple[tuple[Form, Fraction], ...], int]:
+    totals: dict[Form, Fraction] = {}
+    for supplement in supplements:
+        form = supplement.ingredient
+        amount = supplement.mcg_per_day
+        totals[form] = totals[form] + amount if form in totals else amount
+    k2_entries = sum(supplement.ingredient in _K2 for supplement in supplements)
+    return tuple((form, totals[form]) for form in _FORM_ORDER if form in totals), k2_entries
+
+
+@lru_cache(maxsize=4096)
+def _resolved(
+    medications: tuple[Medication, ...],
+) -> tuple[tuple[ResolvedMedication, ...], tuple[str, ...]]:
+    resolved = sorted(
+        (construct(ResolvedMedication, given=m.label, matches=m.matches) for m in medications),
+        key=lambda medication: (medication.given.casefold(), medication.given),
+    )
+    unrecognized = tuple(m.given for m in resolved if not m.matches)
+    return tuple(resolved), unrecognized
 
 
 @cache

@@ -132,7 +132,7 @@ class DoseObject(_Frozen):
 
     model_config = ConfigDict(strict=True)
 
-    value: Annotated[int | float, Field(gt=0, allow_inf_nan=False)]
+    value: Annotated[int, Field(gt=0)] | Annotated[float, Field(gt=0, allow_inf_nan=False)]
     unit: Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 

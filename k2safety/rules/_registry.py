@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from types import MappingProxyType
+from typing import NamedTuple
 
 from k2safety._construct import construct
 from k2safety._knowledge import Knowledge
@@ -25,11 +26,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+_NO_VALUES: Mapping[str, str] = MappingProxyType({})
+
+
+class Hit(NamedTuple):
     """A rule fired: the values its message needs, what triggered it, and which notes apply."""
 
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = _NO_VALUES
     triggers: tuple[Trigger, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -51,6 +54,7 @@ def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
     return register
 
 
+@lru_cache(maxsize=1024)
 def format_mcg(amount: Fraction) -> str:
     """An exact amount for a person to read: whole numbers as they are, others to two places.
 
@@ -75,6 +79,7 @@ def join(items: Iterable[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+@lru_cache(maxsize=4096)
 def trigger(field: TriggerField, value: str) -> Trigger:
     """What in the profile made a rule fire."""
     return construct(Trigger, field=field, value=value)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from k2safety._knowledge import Knowledge
 from k2safety._normalized import NormalizedProfile
 from k2safety._profile import Goal
 from k2safety.rules._registry import Hit, join, rule, trigger
 
 _LONG_TERM_GOALS = (Goal.ARTERIAL_HEALTH, Goal.PREVENT_CALCIFICATION)
+
+
+@cache
+def _goal_labels(kb: Knowledge) -> dict[str, str]:
+    return {goal.id: goal.label for goal in kb.goals}
 
 
 @rule("K2-REVERSAL-CLAIM")
@@ -22,8 +29,7 @@ def quick_arterial_effect_expected(profile: NormalizedProfile, kb: Knowledge) ->
     goals = [goal for goal in _LONG_TERM_GOALS if goal in profile.goals]
     if not goals:
         return None
-    labels = {goal.id: goal.label for goal in kb.goals}
     return Hit(
-        values={"goals": join(labels[goal.value] for goal in goals)},
+        values={"goals": join(_goal_labels(kb)[goal] for goal in goals)},
         triggers=tuple(trigger("goals", goal.value) for goal in goals),
     )

@@ -1,0 +1,193 @@
+"""The knowledge base loads, and an inconsistent one is refused at load."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from k2safety import Evidence
+from k2safety._knowledge import KnowledgeError, build_knowledge, knowledge, read_data_files
+
+SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source"
+
+
+def test_packaged_knowledge_loads_with_one_version() -> None:
+    kb = knowledge()
+    assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", kb.version)
+    assert len(kb.rules) == 13
+    assert kb.threshold("mk7_typical_min") == 90
+    assert kb.threshold("mk7_typical_max") == 360
+    assert kb.threshold("mk4_pharmacological") == 1000
+    assert kb.threshold("d3_iu_per_mcg") == 40
+
+
+def test_thresholds_say_where_they_come_from() -> None:
+    thresholds = knowledge().thresholds
+    assert thresholds["mk7_typical_min"].origin == "source"
+    assert thresholds["mk7_typical_max"].origin == "source"
+    assert thresholds["mk4_pharmacological"].origin == "editorial"
+    for threshold in thresholds.values():
+        assert threshold.reason.strip()
+
+
+def test_required_article_claims_are_present_with_locators() -> None:
+    claims = knowledge().claims
+    for claim_id in (
+        "art.anticoagulant-consult",
+        "art.anticoagulant-supervision",
+        "art.mk7-typical-dose",
+        "art.mk4-prescription-japan",
+        "art.mk7-half-life",
+        "art.k2-d3-synergy",
+        "art.k2-d3-together",
+        "art.natto-mk7",
+        "art.reversal-limited",
+        "art.time-to-effect",
+        "art.consult-before-supplements",
+    ):
+        claim = claims[claim_id]
+        assert claim.source.id == "article"
+        assert claim.locator.strip()
+    assert claims["art.animal-reversal"].evidence is Evidence.ANIMAL
+
+
+@pytest.mark.skipif(not SOURCE_TEXT.exists(), reason="the source article is outside the repo")
+def test_article_claims_are_paraphrased_not_copied() -> None:
+    (article,) = SOURCE_TEXT.glob("*.txt")
+    words = article.read_text("utf-8").lower().split()
+    # Six words in a row, the same as the article's, is copying rather than paraphrase.
+    copied = {" ".join(words[i : i + 6]) for i in range(len(words) - 5)}
+    kb = knowledge()
+    texts = {claim.id: claim.statement for claim in kb.claims.values()}
+    texts |= {f"{rule.code} message": rule.message for rule in kb.rules.values()}
+    texts |= {f"{rule.code} why": rule.why for rule in kb.rules.values()}
+    for owner, text in texts.items():
+        statement = text.lower().split()
+        runs = {" ".join(statement[i : i + 6]) for i in range(len(statement) - 5)}
+        assert not runs & copied, f"{owner} copies the article's wording: {runs & copied}"
+
+
+def test_every_locator_names_a_section_of_the_article() -> None:
+    if not SOURCE_TEXT.exists():
+        pytest.skip("the source article is outside the repo")
+    (article,) = SOURCE_TEXT.glob("*.txt")
+    text = article.read_text("utf-8")
+    for claim in knowledge().claims.values():
+        if claim.source.id != "article" or claim.locator.startswith("Introduction"):
+            continue
+        section = claim.locator.split(" › ")[0].split(" (")[0]
+        assert section in text, f"{claim.id}: {section!r} is not a heading of the article"
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _broken(mutate: Mutation) -> dict[str, Any]:
+    raw = copy.deepcopy(read_data_files())
+    mutate(raw)
+    return raw
+
+
+def _rule(raw: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(rule for rule in raw["rules"]["rules"] if rule["code"] == code)
+
+
+def _claim(raw: dict[str, Any], claim_id: str) -> dict[str, Any]:
+    return next(claim for claim in raw["claims"]["claims"] if claim["id"] == claim_id)
+
+
+BROKEN: list[tuple[str, Mutation, str]] = [
+    (
+        "dangling claim",
+        lambda raw: _rule(raw, "K2-VKA")["claims"].append("art.no-such-claim"),
+        "unknown claim 'art.no-such-claim'",
+    ),
+    (
+        "dangling threshold",
+        lambda raw: _rule(raw, "K2-MK7-DOSE-LOW")["thresholds"].append("nope"),
+        "unknown threshold",
+    ),
+    (
+        "unknown source",
+        lambda raw: _claim(raw, "art.natto-mk7").update(source="blog"),
+        "unknown source 'blog'",
+    ),
+    (
+        "duplicate claim id",
+        lambda raw: raw["claims"]["claims"].append(dict(_claim(raw, "art.natto-mk7"))),
+        "used twice",
+    ),
+    (
+        "duplicate rule code",
+        lambda raw: raw["rules"]["rules"].append(dict(_rule(raw, "K2-VKA"))),
+        "used twice",
+    ),
+    (
+        "uncited claim",
+        lambda raw: _claim(raw, "art.disclaimer").update(background=False),
+        "cited by no rule",
+    ),
+    (
+        "rule resting on background",
+        lambda raw: _rule(raw, "K2-CONSULT")["claims"].append("art.disclaimer"),
+        "marked as background",
+    ),
+    (
+        "source threshold without a claim",
+        lambda raw: raw["thresholds"]["thresholds"]["mk7_typical_min"].update(claims=[]),
+        "cites no claim",
+    ),
+    (
+        "threshold without origin",
+        lambda raw: raw["thresholds"]["thresholds"]["mk7_typical_min"].pop("origin"),
+        "malformed",
+    ),
+    (
+        "threshold as a float",
+        lambda raw: raw["thresholds"]["thresholds"]["mk7_typical_min"].update(value=90.0),
+        "decimal strings",
+    ),
+    ("version mismatch", lambda raw: raw["claims"].update(version="2020.1.0"), "disagree"),
+    (
+        "brand listed twice",
+        lambda raw: raw["vocabulary"]["substances"][1]["brands"].append("Coumadin"),
+        "'Coumadin' is listed for warfarin",
+    ),
+    (
+        "ATC outside its class",
+        lambda raw: raw["vocabulary"]["substances"][0]["atc"].append("B01AF09"),
+        "outside its class",
+    ),
+    (
+        "RxNorm id that is not digits",
+        lambda raw: raw["vocabulary"]["substances"][0]["rxnorm"].append("RX1"),
+        "not all digits",
+    ),
+    (
+        "unknown evidence kind",
+        lambda raw: _claim(raw, "art.natto-mk7").update(evidence="anecdote"),
+        "malformed",
+    ),
+    (
+        "rule without claims",
+        lambda raw: _rule(raw, "K2-CONSULT").update(claims=[]),
+        "malformed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "problem"), [case[1:] for case in BROKEN], ids=[c[0] for c in BROKEN]
+)
+def test_inconsistent_knowledge_is_refused(mutate: Mutation, problem: str) -> None:
+    with pytest.raises(KnowledgeError, match=re.escape(problem)):
+        build_knowledge(_broken(mutate))
+
+
+def test_the_unbroken_data_builds() -> None:
+    assert build_knowledge(_broken(lambda raw: None)).version == knowledge().version

@@ -1,0 +1,146 @@
+"""Medication resolution: names in free text, brands, codes, misspellings, and no false alarms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from k2safety._knowledge import knowledge
+from k2safety._matching import match_atc, match_name, match_rxnorm
+
+COMMON_DRUGS = [
+    line.strip()
+    for line in (Path(__file__).parent / "data" / "common_drugs.txt")
+    .read_text("utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+
+def _resolved(text: str) -> list[tuple[str | None, str]]:
+    return [(match.substance, match.matched_by) for match in match_name(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "substance", "matched_by"),
+    [
+        ("warfarin", "warfarin", "name"),
+        ("Warfarin Sodium 5 mg tablet", "warfarin", "name"),
+        ("  WARFARIN  ", "warfarin", "name"),
+        ("coumadin 2.5mg", "warfarin", "brand"),
+        ("Jantoven", "warfarin", "brand"),
+        ("Marevan 1mg", "warfarin", "brand"),
+        ("Sintrom", "acenocoumarol", "brand"),
+        ("acenocoumarol 4 mg", "acenocoumarol", "name"),
+        ("nicoumalone", "acenocoumarol", "name"),
+        ("Marcoumar", "phenprocoumon", "brand"),
+        ("Marcumar 3 mg", "phenprocoumon", "brand"),
+        ("Previscan 20 mg", "fluindione", "brand"),
+        ("phenindione", "phenindione", "name"),
+        ("dicumarol", "dicoumarol", "name"),
+        ("Eliquis 5 mg twice daily", "apixaban", "brand"),
+        ("Xarelto 20mg", "rivaroxaban", "brand"),
+        ("Pradaxa 150 mg capsule", "dabigatran", "brand"),
+        ("dabigatran etexilate mesylate", "dabigatran", "name"),
+        ("Savaysa", "edoxaban", "brand"),
+        ("Lixiana", "edoxaban", "brand"),
+        ("heparin sodium 5000 units", "heparin", "name"),
+        ("Lovenox 40 mg injection", "enoxaparin", "brand"),
+        ("Fragmin", "dalteparin", "brand"),
+        ("Arixtra 2.5 mg", "fondaparinux", "brand"),
+    ],
+)
+def test_names_brands_and_salts_in_free_text(text: str, substance: str, matched_by: str) -> None:
+    assert _resolved(text) == [(substance, matched_by)]
+
+
+@pytest.mark.parametrize(
+    ("text", "substance"),
+    [
+        ("warfrin", "warfarin"),
+        ("wafarin", "warfarin"),
+        ("warfarim 5mg", "warfarin"),
+        ("wrafarin", "warfarin"),
+        ("Coumadn", "warfarin"),
+        ("acenocumarol", "acenocoumarol"),
+        ("rivaroxiban", "rivaroxaban"),
+        ("apixiban", "apixaban"),
+        ("Xareltoo", "rivaroxaban"),
+        ("heparine", "heparin"),
+    ],
+)
+def test_misspellings_resolve_and_are_marked_approximate(text: str, substance: str) -> None:
+    assert _resolved(text) == [(substance, "approximate")]
+
+
+def test_coumadine_is_a_brand_not_a_misspelling() -> None:
+    # Coumadine is warfarin's French brand name, so it matches exactly (vocabulary.toml).
+    assert _resolved("Coumadine") == [("warfarin", "brand")]
+
+
+def test_two_substances_in_one_entry_are_both_found() -> None:
+    assert sorted(_resolved("warfarin and heparin bridging")) == [
+        ("heparin", "name"),
+        ("warfarin", "name"),
+    ]
+
+
+def test_an_exact_match_suppresses_fuzzy_guesses() -> None:
+    assert _resolved("warfarin, previously warfrin") == [("warfarin", "name")]
+
+
+@pytest.mark.parametrize("drug", COMMON_DRUGS)
+def test_common_drugs_that_are_not_anticoagulants_never_match(drug: str) -> None:
+    assert match_name(drug) == ()
+
+
+def test_the_common_drug_list_is_long_enough_to_mean_something() -> None:
+    assert len(COMMON_DRUGS) >= 300
+    assert {"atorvastatin", "metformin", "lisinopril", "levothyroxine", "aspirin"} <= set(
+        COMMON_DRUGS
+    )
+
+
+@pytest.mark.parametrize("text", ["", "5 mg", "tablet", "once daily with food", "vitamin"])
+def test_text_without_a_drug_name_matches_nothing(text: str) -> None:
+    assert match_name(text) == ()
+
+
+def test_every_vocabulary_term_resolves_exactly_to_its_substance() -> None:
+    for substance in knowledge().substances.values():
+        for term in (substance.name, *substance.brands, *substance.synonyms):
+            resolved = _resolved(term)
+            assert resolved and resolved[0][0] == substance.id, term
+            assert resolved[0][1] in {"name", "brand"}, term
+
+
+def test_atc_codes() -> None:
+    (warfarin,) = match_atc("B01AA03")
+    assert (warfarin.substance, warfarin.drug_class, warfarin.matched_by) == (
+        "warfarin",
+        "vka",
+        "atc",
+    )
+    (unknown_vka,) = match_atc("B01AA99")
+    assert (unknown_vka.substance, unknown_vka.drug_class) == (None, "vka")
+    (heparin_group,) = match_atc("B01AB")
+    assert (heparin_group.substance, heparin_group.drug_class) == (None, "other_anticoagulant")
+    (fondaparinux,) = match_atc("B01AX05")
+    assert fondaparinux.substance == "fondaparinux"
+    assert match_atc("B01AC06") == ()  # aspirin as an antiplatelet: not screened
+    assert match_atc("B01A") == ()  # the whole antithrombotic group is too broad to place
+    assert match_atc("C10AA05") == ()
+
+
+def test_rxnorm_ids() -> None:
+    (warfarin,) = match_rxnorm("11289")
+    assert (warfarin.substance, warfarin.matched_by) == ("warfarin", "rxnorm")
+    assert match_rxnorm("1364430")[0].substance == "apixaban"
+    assert match_rxnorm("83367") == ()  # atorvastatin
+
+
+def test_every_vka_and_doac_has_an_rxnorm_id_where_the_vocabulary_gives_one() -> None:
+    substances = knowledge().substances
+    for name in ("warfarin", "apixaban", "rivaroxaban", "dabigatran", "edoxaban"):
+        assert substances[name].rxnorm, name

@@ -1,0 +1,175 @@
+"""Dose text in, exact amount per day out; everything ambiguous refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from fractions import Fraction
+
+import pytest
+
+from k2safety import _units
+from k2safety._units import DailyDose, DoseProblem, parse_dose
+
+MCG_180 = [
+    "180 mcg",
+    "180 µg",  # micro sign
+    "180 μg",  # Greek mu
+    "180 ug",
+    "180mcg",
+    "0.18 mg",
+    "180000 ng",
+    "180 micrograms",
+    "180 microgram",
+    "0.00018 g",
+    "180 MCG",
+    "180 Mcg",
+    "180 UG",
+    "  180 mcg  ",
+    "1.8e2 mcg",
+    "180 mcg/day",
+    "180 mcg/d",
+    "1.26 mg/week",
+    "1260 mcg/wk",
+    "6.3 mg/(5 week)",
+    "7.5 mcg/h",
+]
+
+
+@pytest.mark.parametrize("text", MCG_180)
+def test_every_spelling_of_180_mcg_a_day(text: str) -> None:
+    assert parse_dose(text) == DailyDose(per_day=Fraction(180), unit="mcg")
+
+
+@pytest.mark.parametrize(
+    ("dose", "per", "expected"),
+    [
+        ("0.63 mg", "week", Fraction(90)),
+        ("2.52 mg", "week", Fraction(360)),
+        ("630 mcg", "week", Fraction(90)),
+        ("0.09 mg", "day", Fraction(90)),
+        ("90000 ng", None, Fraction(90)),
+        ("0.00036 g", None, Fraction(360)),
+        ("1 mg", "week", Fraction(1000, 7)),
+        ("0.1 mg", None, Fraction(100)),
+        ({"value": 0.63, "unit": "mg"}, "week", Fraction(90)),
+        ({"value": 0.1, "unit": "mg"}, None, Fraction(100)),
+        ({"value": 90, "unit": "ug"}, None, Fraction(90)),
+        ({"value": 2.52, "unit": "mg/week"}, None, Fraction(360)),
+    ],
+)
+def test_amounts_are_exact(dose: object, per: _units.Period | None, expected: Fraction) -> None:
+    daily = parse_dose(dose, per)
+    assert daily.per_day == expected
+    assert isinstance(daily.per_day, Fraction)
+
+
+def test_decimal_text_is_not_read_through_a_float() -> None:
+    # In floats, 0.00036 g is 360.00000000000006 mcg: above the typical range by round-off.
+    assert 0.00036 / 1e-6 > 360
+    assert parse_dose("0.00036 g").per_day == 360
+    assert parse_dose("2.52e-3 g/week").per_day == 360
+
+
+def test_iu_is_reported_as_iu() -> None:
+    assert parse_dose("2000 IU") == DailyDose(per_day=Fraction(2000), unit="IU")
+    assert parse_dose("14000 iu/week") == DailyDose(per_day=Fraction(2000), unit="IU")
+
+
+@pytest.mark.parametrize(
+    ("dose", "per", "fragment"),
+    [
+        ("mcg", None, "does not start with a number"),
+        ("180", None, "has no unit"),
+        ("180 mL", None, "is a volume"),
+        ("180 kcal", None, "is an energy"),
+        ("180 mcg/kg", None, "per body weight"),
+        ("180 mcg/kg/day", None, "per body weight"),
+        ("180 furlongs", None, "is not known"),
+        ("180 gr", None, "is not known"),
+        ("0 mcg", None, "more than zero"),
+        ("-5 mcg", None, "more than zero"),
+        ("nan mcg", None, "does not start with a number"),
+        ("inf mcg", None, "does not start with a number"),
+        ("1e400 mcg", None, "out of range"),
+        ("1e-400 mcg", None, "out of range"),
+        ("1e-999999999 mcg", None, "out of range"),
+        ("", None, "is empty"),
+        ("   ", None, "is empty"),
+        ("1,5 mg", None, "comma"),
+        ("1,500 mcg", None, "comma"),
+        ("180 mcg + 1 mg", None, "arithmetic"),
+        ("180 mcg * 2", None, "arithmetic"),
+        ("180 μ g", None, "one word"),
+        ("180 mcg mcg", None, "one word"),
+        ("180 mcg/day", "day", "already a rate"),
+        ("1.26 mg/week", "week", "already a rate"),
+        ("9" * 70 + " mcg", None, "longer than"),
+        (True, None, "got a boolean"),
+        (180, None, "got a number"),
+        (None, None, "got null"),
+        (["180 mcg"], None, "got a list"),
+        ({"value": 180}, None, "missing key(s): unit"),
+        ({"value": 180, "unit": "mcg", "per": "day"}, None, "unknown key(s): per"),
+        ({"value": True, "unit": "mcg"}, None, "must be a number"),
+        ({"value": "180", "unit": "mcg"}, None, "must be a number"),
+        ({"value": float("nan"), "unit": "mcg"}, None, "finite"),
+        ({"value": float("inf"), "unit": "mcg"}, None, "finite"),
+        ({"value": -1, "unit": "mcg"}, None, "more than zero"),
+        ({"value": 180, "unit": 5}, None, "'unit' must be text"),
+        ({"value": 180, "unit": ""}, None, "has no unit"),
+    ],
+)
+def test_rejected_with_a_reason(dose: object, per: _units.Period | None, fragment: str) -> None:
+    with pytest.raises(DoseProblem, match=None) as raised:
+        parse_dose(dose, per)
+    assert fragment in str(raised.value)
+
+
+def test_rejections_say_what_would_be_accepted() -> None:
+    with pytest.raises(DoseProblem) as raised:
+        parse_dose("180")
+    assert "180 mcg" in str(raised.value)
+    assert "per day or week" in str(raised.value)
+
+
+def test_per_is_blamed_when_it_conflicts_with_a_rate() -> None:
+    with pytest.raises(DoseProblem) as raised:
+        parse_dose("180 mcg/day", "week")
+    assert raised.value.about_per
+
+
+def test_import_builds_no_unit_registry() -> None:
+    code = "import sys, k2safety; print('pint' in sys.modules, k2safety._units._registry_instance)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "None"]
+
+
+def test_registry_is_built_once_under_concurrent_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_units, "_registry_instance", None)
+    built: list[object] = []
+    real_build = _units._build_registry
+
+    def counting_build() -> object:
+        registry = real_build()
+        built.append(registry)
+        return registry
+
+    monkeypatch.setattr(_units, "_build_registry", counting_build)
+    seen: list[object] = []
+    barrier = threading.Barrier(8)
+
+    def first_use() -> None:
+        barrier.wait()
+        seen.append(_units._registry())
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
+    assert all(registry is built[0] for registry in seen)
