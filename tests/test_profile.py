@@ -54,7 +54,8 @@ def test_the_documented_example_validates_to_exact_daily_amounts() -> None:
 
 def test_an_empty_profile_is_valid() -> None:
     profile = Profile.model_validate({})
-    assert profile.medications == () and profile.supplements == ()
+    assert profile.medications == ()
+    assert profile.supplements == ()
     assert profile.medical_supervision is False
 
 
