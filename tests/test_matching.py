@@ -110,9 +110,9 @@ def test_text_without_a_drug_name_matches_nothing(text: str) -> None:
 def test_every_vocabulary_term_resolves_exactly_to_its_substance() -> None:
     for substance in knowledge().substances.values():
         for term in (substance.name, *substance.brands, *substance.synonyms):
-            resolved = _resolved(term)
-            assert resolved and resolved[0][0] == substance.id, term
-            assert resolved[0][1] in {"name", "brand"}, term
+            (first, *_) = _resolved(term)
+            assert first[0] == substance.id, term
+            assert first[1] in {"name", "brand"}, term
 
 
 def test_atc_codes() -> None:
