@@ -12,14 +12,51 @@ from fractions import Fraction
 from typing import Any
 
 _DOSE = re.compile(r"\s*([0-9.]+)\s*([a-zµμ]+)(?:/(day|week))?\s*", re.IGNORECASE)
-_MCG = {"mcg": Fraction(1), "ug": Fraction(1), "µg": Fraction(1), "μg": Fraction(1),
-        "mg": Fraction(1000), "ng": Fraction(1, 1000), "g": Fraction(1_000_000)}
-_FORMS = {"mk-7": "MK-7", "mk7": "MK-7", "mk-4": "MK-4", "mk4": "MK-4", "k2": "K2",
-          "k1": "K1", "d3": "D3"}
-_VKA = {"warfarin", "coumadin", "jantoven", "acenocoumarol", "sintrom", "phenprocoumon",
-        "marcumar", "marcoumar", "fluindione", "phenindione", "warfrin"}
-_OTHER = {"apixaban", "eliquis", "rivaroxaban", "xarelto", "dabigatran", "pradaxa", "edoxaban",
-          "heparin", "enoxaparin", "lovenox", "dalteparin", "fondaparinux"}
+_MCG = {
+    "mcg": Fraction(1),
+    "ug": Fraction(1),
+    "µg": Fraction(1),
+    "μg": Fraction(1),
+    "mg": Fraction(1000),
+    "ng": Fraction(1, 1000),
+    "g": Fraction(1_000_000),
+}
+_FORMS = {
+    "mk-7": "MK-7",
+    "mk7": "MK-7",
+    "mk-4": "MK-4",
+    "mk4": "MK-4",
+    "k2": "K2",
+    "k1": "K1",
+    "d3": "D3",
+}
+_VKA = {
+    "warfarin",
+    "coumadin",
+    "jantoven",
+    "acenocoumarol",
+    "sintrom",
+    "phenprocoumon",
+    "marcumar",
+    "marcoumar",
+    "fluindione",
+    "phenindione",
+    "warfrin",
+}
+_OTHER = {
+    "apixaban",
+    "eliquis",
+    "rivaroxaban",
+    "xarelto",
+    "dabigatran",
+    "pradaxa",
+    "edoxaban",
+    "heparin",
+    "enoxaparin",
+    "lovenox",
+    "dalteparin",
+    "fondaparinux",
+}
 _WORD = re.compile(r"[a-z]+")
 
 

@@ -6,19 +6,53 @@ import random
 from typing import Any
 
 MEDICATIONS = [
-    "warfarin 5 mg", "Warfarin sodium 2.5 mg tablet", "Coumadin 3 mg", "Eliquis 5 mg",
-    "apixaban 2.5 mg twice daily", "Xarelto 20 mg", "rivaroxaban", "Pradaxa 150 mg",
-    "acenocoumarol 4 mg", "Marcumar", "enoxaparin 40 mg injection", "warfrin",
-    "metformin 500 mg", "atorvastatin 20 mg", "lisinopril 10 mg", "levothyroxine 50 mcg",
-    "amlodipine 5 mg", "metoprolol succinate 50 mg", "omeprazole 20 mg", "aspirin 81 mg",
-    "simvastatin 40 mg", "losartan 50 mg", "gabapentin 300 mg", "sertraline 50 mg",
-    "hydrochlorothiazide 25 mg", "furosemide 40 mg", "prednisone 5 mg", "insulin glargine",
-    "Brilinta 90 mg", "clopidogrel 75 mg",
+    "warfarin 5 mg",
+    "Warfarin sodium 2.5 mg tablet",
+    "Coumadin 3 mg",
+    "Eliquis 5 mg",
+    "apixaban 2.5 mg twice daily",
+    "Xarelto 20 mg",
+    "rivaroxaban",
+    "Pradaxa 150 mg",
+    "acenocoumarol 4 mg",
+    "Marcumar",
+    "enoxaparin 40 mg injection",
+    "warfrin",
+    "metformin 500 mg",
+    "atorvastatin 20 mg",
+    "lisinopril 10 mg",
+    "levothyroxine 50 mcg",
+    "amlodipine 5 mg",
+    "metoprolol succinate 50 mg",
+    "omeprazole 20 mg",
+    "aspirin 81 mg",
+    "simvastatin 40 mg",
+    "losartan 50 mg",
+    "gabapentin 300 mg",
+    "sertraline 50 mg",
+    "hydrochlorothiazide 25 mg",
+    "furosemide 40 mg",
+    "prednisone 5 mg",
+    "insulin glargine",
+    "Brilinta 90 mg",
+    "clopidogrel 75 mg",
 ]
 CODED = [{"atc": "B01AA03"}, {"atc": "B01AF02"}, {"rxnorm": "11289"}, {"atc": "C10AA05"}]
 DOSES = {
-    "MK-7": ["45 mcg", "90 mcg", "100 mcg", "120 mcg", "180 mcg", "200 mcg", "360 mcg",
-             "0.63 mg/week", "1.26 mg/week", "600 mcg", "90 µg", "180 ug"],
+    "MK-7": [
+        "45 mcg",
+        "90 mcg",
+        "100 mcg",
+        "120 mcg",
+        "180 mcg",
+        "200 mcg",
+        "360 mcg",
+        "0.63 mg/week",
+        "1.26 mg/week",
+        "600 mcg",
+        "90 µg",
+        "180 ug",
+    ],
     "MK-4": ["100 mcg", "500 mcg", "1 mg", "5 mg", "15 mg", "45 mg/day"],
     "K2": ["50 mcg", "100 mcg", "180 mcg"],
     "K1": ["100 mcg", "1 mg"],
@@ -26,8 +60,14 @@ DOSES = {
 }
 FOODS = ["natto", "cheese", "eggs", "sauerkraut"]
 GOALS = ["reverse_calcification", "prevent_calcification", "arterial_health", "bone_health"]
-CONDITIONS = ["atrial fibrillation", "osteoporosis", "coronary artery calcification",
-              "type 2 diabetes", "hypertension", "chronic kidney disease"]
+CONDITIONS = [
+    "atrial fibrillation",
+    "osteoporosis",
+    "coronary artery calcification",
+    "type 2 diabetes",
+    "hypertension",
+    "chronic kidney disease",
+]
 
 
 def profiles(count: int, seed: int = 2026) -> list[dict[str, Any]]:

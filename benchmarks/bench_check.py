@@ -15,14 +15,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import _if_chain  # noqa: E402
-import _profiles  # noqa: E402
+import _if_chain
+import _profiles
 
-import k2safety  # noqa: E402
+import k2safety
 
 
-def best_rate(function: Callable[[dict[str, Any]], object], profiles: list[dict[str, Any]],
-              rounds: int) -> float:
+def best_rate(
+    function: Callable[[dict[str, Any]], object], profiles: list[dict[str, Any]], rounds: int
+) -> float:
     """Profiles per second, the best of ``rounds`` passes (the least disturbed by other load)."""
     best = float("inf")
     for _ in range(rounds):
@@ -49,9 +50,12 @@ def main() -> None:
     validated_rate = best_rate(k2safety.check, validated, args.rounds)  # type: ignore[arg-type]
     baseline_rate = best_rate(_if_chain.screen, profiles, args.rounds)
     print(f"profiles: {len(profiles)} distinct dicts, best of {args.rounds} rounds, one core")
-    print(f"check(dict)             {check_rate:>10,.0f} profiles/s  {1e6 / check_rate:6.1f} us each")
-    print(f"check(validated Profile){validated_rate:>10,.0f} profiles/s  {1e6 / validated_rate:6.1f} us each")
-    print(f"if-chain baseline       {baseline_rate:>10,.0f} profiles/s  {1e6 / baseline_rate:6.1f} us each")
+    for label, rate in (
+        ("check(dict)", check_rate),
+        ("check(validated Profile)", validated_rate),
+        ("if-chain baseline", baseline_rate),
+    ):
+        print(f"{label:<25}{rate:>10,.0f} profiles/s {1e6 / rate:7.1f} us each")
     print(f"check(dict) / if-chain: {baseline_rate / check_rate:.2f}x the time")
 
 
