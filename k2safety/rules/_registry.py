@@ -54,15 +54,21 @@ def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
     return register
 
 
-@lru_cache(maxsize=1024)
 def format_mcg(amount: Fraction) -> str:
     """An exact amount for a person to read: whole numbers as they are, others to two places.
 
     >>> format_mcg(Fraction(180)), format_mcg(Fraction(1000, 7)), format_mcg(Fraction(1, 2))
     ('180', 'about 142.86', '0.5')
     """
-    if amount.denominator == 1:
-        return str(amount.numerator)
+    return _format_ratio(amount.numerator, amount.denominator)
+
+
+# Keyed by numerator and denominator: hashing a Fraction costs more than formatting it.
+@lru_cache(maxsize=1024)
+def _format_ratio(numerator: int, denominator: int) -> str:
+    if denominator == 1:
+        return str(numerator)
+    amount = Fraction(numerator, denominator)
     rounded = f"{float(amount):.2f}".rstrip("0").rstrip(".")
     return rounded if Fraction(rounded) == amount else f"about {rounded}"
 
@@ -85,7 +91,6 @@ def trigger(field: TriggerField, value: str) -> Trigger:
     return construct(Trigger, field=field, value=value)
 
 
-@lru_cache(maxsize=1024)
 def supplement_trigger(form: Form, amount: Fraction) -> Trigger:
     """A planned form and its total, as a trigger."""
     return trigger("supplements", f"{form.value} {format_mcg(amount)} mcg/day")

@@ -26,10 +26,14 @@ def vitamin_k_with_other_anticoagulant(profile: NormalizedProfile, kb: Knowledge
 
 
 def _vitamin_k_with(profile: NormalizedProfile, drug_class: DrugClassId) -> Hit | None:
-    taken = profile.matches_in_class(drug_class)
+    if not profile.medications:
+        return None
     forms = profile.vitamin_k_forms
     natto = "natto" in profile.foods
-    if not taken or not (forms or natto):
+    if not (forms or natto):
+        return None
+    taken = profile.matches_in_class(drug_class)
+    if not taken:
         return None
     approximate = sorted(
         {
