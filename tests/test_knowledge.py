@@ -191,3 +191,11 @@ def test_inconsistent_knowledge_is_refused(mutate: Mutation, problem: str) -> No
 
 def test_the_unbroken_data_builds() -> None:
     assert build_knowledge(_broken(lambda raw: None)).version == knowledge().version
+
+
+def test_the_code_and_the_terms_file_name_the_same_forms_and_goals() -> None:
+    from k2safety._profile import Form, Goal
+
+    kb = knowledge()
+    assert [ingredient.form for ingredient in kb.ingredients] == [form.value for form in Form]
+    assert [goal.id for goal in kb.goals] == [goal.value for goal in Goal]
