@@ -1,7 +1,7 @@
 """The baseline: the same checks as k2safety's rules, written as one hand-made if-chain.
 
 No pydantic, no pint, no claims, no messages: just exact dose parsing (regex + Fraction), name
-lookup by words, and the thirteen conditions, returning (code, severity) pairs. It is what a
+lookup by words, and the fourteen conditions, returning (code, severity) pairs. It is what a
 developer might write instead of using the library, and the yardstick for check()'s overhead.
 """
 
@@ -101,6 +101,8 @@ def screen(profile: dict[str, Any]) -> list[tuple[str, str]]:
         findings.append(("K2-MK7-DOSE-LOW", "info"))
     if mk7 is not None and mk7 > 360:
         findings.append(("K2-MK7-DOSE-HIGH", "warning"))
+    if mk7 is not None and "natto" in foods:
+        findings.append(("K2-DIETARY-MK7", "info"))
     mk4 = totals.get("MK-4")
     if mk4 is not None and mk4 >= 1000:
         findings.append(("K2-MK4-HIGH-DOSE", "warning"))

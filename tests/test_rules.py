@@ -52,3 +52,53 @@ def test_fires(code: str, case: dict[str, Any]) -> None:
 def test_does_not_fire(code: str, case: dict[str, Any]) -> None:
     report = k2safety.check(case["profile"])
     assert code not in report.codes, f"{case['name']}: {code} fired"
+
+
+BOUNDARY_90 = [
+    ("90 mcg", None),
+    ("0.09 mg", None),
+    ("90000 ng", None),
+    ("0.00009 g", None),
+    ("0.63 mg", "week"),
+    ("630 mcg", "week"),
+    ("630000 ng/week", None),
+    ("0.00063 g/week", None),
+    ("1.26 mg/(2 week)", None),
+]
+BOUNDARY_360 = [
+    ("360 mcg", None),
+    ("0.36 mg", None),
+    ("360000 ng", None),
+    ("0.00036 g", None),
+    ("2.52 mg", "week"),
+    ("2520 mcg/week", None),
+    ("2520000 ng", "week"),
+    ("0.00252 g/week", None),
+]
+
+
+def _mk7_codes(dose: str, per: str | None) -> tuple[str, ...]:
+    supplement = {"ingredient": "MK-7", "dose": dose} | ({"per": per} if per else {})
+    return k2safety.check({"supplements": [supplement]}).codes
+
+
+@pytest.mark.parametrize(("dose", "per"), BOUNDARY_90 + BOUNDARY_360)
+def test_range_ends_are_in_range_in_every_unit(dose: str, per: str | None) -> None:
+    codes = _mk7_codes(dose, per)
+    assert "K2-MK7-DOSE-LOW" not in codes
+    assert "K2-MK7-DOSE-HIGH" not in codes
+
+
+@pytest.mark.parametrize(
+    ("dose", "per", "code"),
+    [
+        ("89.999 mcg", None, "K2-MK7-DOSE-LOW"),
+        ("0.089999 mg", None, "K2-MK7-DOSE-LOW"),
+        ("0.62999 mg", "week", "K2-MK7-DOSE-LOW"),
+        ("360.001 mcg", None, "K2-MK7-DOSE-HIGH"),
+        ("360001 ng", None, "K2-MK7-DOSE-HIGH"),
+        ("2.52001 mg", "week", "K2-MK7-DOSE-HIGH"),
+    ],
+)
+def test_just_outside_the_range_fires(dose: str, per: str | None, code: str) -> None:
+    assert code in _mk7_codes(dose, per)

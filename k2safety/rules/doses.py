@@ -5,7 +5,7 @@ from __future__ import annotations
 from k2safety._knowledge import Knowledge
 from k2safety._normalized import NormalizedProfile
 from k2safety._profile import Form
-from k2safety.rules._registry import Hit, format_mcg, rule, supplement_trigger
+from k2safety.rules._registry import Hit, format_mcg, rule, supplement_trigger, trigger
 
 
 @rule("K2-MK7-DOSE-LOW")
@@ -32,4 +32,15 @@ def mk4_pharmacological(profile: NormalizedProfile, kb: Knowledge) -> Hit | None
     return Hit(
         values={"total_mg": format_mcg(total / 1000)},
         triggers=(supplement_trigger(Form.MK4, total),),
+    )
+
+
+@rule("K2-DIETARY-MK7")
+def natto_on_top_of_mk7(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
+    total = profile.mcg_per_day.get(Form.MK7)
+    if total is None or "natto" not in profile.foods:
+        return None
+    return Hit(
+        values={"total": format_mcg(total)},
+        triggers=(supplement_trigger(Form.MK7, total), trigger("foods", "natto")),
     )
