@@ -33,6 +33,7 @@ def not_screened(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
         values={
             "names": join(f"'{trigger.value}'" for trigger in triggers),
             "pronoun": "it was" if len(triggers) == 1 else "they were",
+            "which": "it is" if len(triggers) == 1 else "any of them is",
         },
         triggers=tuple(triggers),
     )
