@@ -26,6 +26,7 @@ from rich.markdown import Markdown
 from rich.text import Text
 
 import k2safety
+from k2safety._batch_cli import register as register_batch
 from k2safety._catalog import rule_markdown
 from k2safety._claims import Claim, Severity
 from k2safety._knowledge import knowledge
@@ -113,8 +114,7 @@ def _registrars() -> tuple[Registrar, ...]:
         _register_explain,
         _register_claims,
         _register_schema,
-        # Subcommands from other modules go here, e.g. `_batch_cli.register` (imported at the
-        # top of this module like the rest).
+        register_batch,
     )
 
 

@@ -110,10 +110,17 @@ def _resolved(
 ) -> tuple[tuple[ResolvedMedication, ...], tuple[str, ...]]:
     resolved = sorted(
         (construct(ResolvedMedication, given=m.label, matches=m.matches) for m in medications),
-        key=lambda medication: (medication.given.casefold(), medication.given),
+        key=_medication_order,
     )
     unrecognized = tuple(m.given for m in resolved if not m.matches)
     return tuple(resolved), unrecognized
+
+
+def _medication_order(medication: ResolvedMedication) -> tuple[str, str, tuple[str, ...]]:
+    # Two entries can show the same text yet resolve differently (a name plus a code), so the
+    # matches break the tie; without them the input order would leak into the report.
+    matches = tuple(match.model_dump_json() for match in medication.matches)
+    return medication.given.casefold(), medication.given, matches
 
 
 @cache

@@ -33,7 +33,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 from k2safety._errors import ProfileError
 from k2safety._knowledge import Ingredient, knowledge
 from k2safety._matching import Match, match_atc, match_name, match_rxnorm
-from k2safety._profile_errors import profile_error
+from k2safety._profile_errors import describe, profile_error
 from k2safety._units import ACCEPTED_UNITS, DoseProblem, parse_dose
 
 __all__ = ["DoseObject", "Form", "Goal", "Medication", "Profile", "Supplement"]
@@ -105,8 +105,8 @@ def _ingredient(value: object) -> Form:
     if ingredient is None:
         accepted = ", ".join(i.form for i in knowledge().ingredients)
         raise _fail(
-            f"{value!r} is not a known ingredient; accepted: {accepted} (or aliases such as "
-            "mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
+            f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
+            "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
         )
     return Form(ingredient.form)
 
@@ -117,7 +117,7 @@ def _goal(value: object) -> Goal:
         if folded in Goal._value2member_map_:
             return Goal(folded)
     accepted = ", ".join(goal.value for goal in Goal)
-    raise _fail(f"{value!r} is not a known goal; accepted: {accepted}")
+    raise _fail(f"{describe(value)} is not a known goal; accepted: {accepted}")
 
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -208,7 +208,9 @@ def _atc(value: object) -> object:
         code = value.strip().upper()
         if _ATC.fullmatch(code):
             return code
-        raise _fail(f"{value!r} is not an ATC code; expected e.g. 'B01AA03' (or a group 'B01AA')")
+        raise _fail(
+            f"{describe(value)} is not an ATC code; expected e.g. 'B01AA03' (or a group 'B01AA')"
+        )
     return value
 
 
@@ -217,7 +219,7 @@ def _rxnorm(value: object) -> object:
         rxcui = value.strip()
         if rxcui.isascii() and rxcui.isdigit() and len(rxcui) <= 12:
             return rxcui
-        raise _fail(f"{value!r} is not an RxNorm id; expected digits as text, e.g. '11289'")
+        raise _fail(f"{describe(value)} is not an RxNorm id; expected digits as text, e.g. '11289'")
     if value is not None:
         raise _fail("must be an RxNorm id given as text of digits, e.g. '11289'")
     return value
@@ -303,11 +305,17 @@ class Profile(_Frozen):
     conditions: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
     medical_supervision: StrictBool = False
 
+    # Each ProfileError is raised outside the `except` block that built it, so that it carries
+    # no __context__: the pydantic error it replaces refers back to it, and that cycle breaks
+    # reducers that follow exception chains (tblib's, which Dask installs process-wide).
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise profile_error(error) from None
+            problem = profile_error(error)
+        else:
+            return
+        raise problem
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
@@ -316,10 +324,14 @@ class Profile(_Frozen):
             obj = dict(obj)
         if not isinstance(obj, dict | cls):
             raise ProfileError([("", "a profile must be a JSON object (a mapping of fields)")])
+        if isinstance(obj, dict) and not all(isinstance(key, str) for key in obj):
+            keys = ", ".join(sorted(repr(key)[:40] for key in obj if not isinstance(key, str)))
+            raise ProfileError([("", f"field names must be text, got {keys}")])
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as error:
-            raise profile_error(error) from None
+            problem = profile_error(error)
+        raise problem
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
@@ -327,7 +339,8 @@ class Profile(_Frozen):
         try:
             return super().model_validate_json(json_data, **kwargs)
         except ValidationError as error:
-            raise profile_error(error) from None
+            problem = profile_error(error)
+        raise problem
 
     @classmethod
     def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:

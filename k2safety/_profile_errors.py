@@ -9,7 +9,7 @@ from pydantic_core import ErrorDetails
 
 from k2safety._errors import ProfileError
 
-__all__ = ["profile_error"]
+__all__ = ["describe", "profile_error"]
 
 _FIELDS_BY_PARENT = {
     "": "medications, supplements, foods, goals, conditions, medical_supervision",
@@ -66,7 +66,7 @@ def _explain(detail: ErrorDetails, path: str, parent: str) -> str:
     if kind == "extra_forbidden":
         accepted = _FIELDS_BY_PARENT.get(parent, "")
         hint = f"; accepted fields here: {accepted}" if accepted else ""
-        return f"{field!r} is not a known field{hint}"
+        return f"{describe(field)} is not a known field{hint}"
     if kind == "missing":
         return "is required"
     if kind in {"tuple_type", "list_type"}:
@@ -86,12 +86,27 @@ def _explain(detail: ErrorDetails, path: str, parent: str) -> str:
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"must be an object, got {_json_type(given)}"
     if kind == "literal_error":
-        return f"must be one of {detail.get('ctx', {}).get('expected')}, got {given!r}"
+        return f"must be one of {detail.get('ctx', {}).get('expected')}, got {describe(given)}"
     if kind == "json_invalid":
         return f"is not valid JSON: {detail.get('ctx', {}).get('error')}"
     if field in _LIST_FIELDS:
         return f"must be a list: {detail['msg']}"
     return str(detail["msg"])
+
+
+def describe(value: object) -> str:
+    """A short, safe description of a rejected value: text quoted and cut short, else its type.
+
+    Never ``repr()`` of the whole value: a list nested thousands deep would recurse without end.
+
+    >>> describe("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+    >>> describe([[[]]])
+    'a list'
+    """
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:38] + "...")
+    return _json_type(value)
 
 
 def _json_type(value: object) -> str:

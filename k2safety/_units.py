@@ -53,6 +53,8 @@ _DOSE_TEXT = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>.*)", re.IGNORECASE 
 _WORD = r"[a-zμ]+"
 _UNIT_TEXT = re.compile(rf"{_WORD}(?:/(?:{_WORD}|\((?:\d+(?:\.\d+)?\s*)?{_WORD}\)))*")
 _MIN_EXPONENT, _MAX_EXPONENT = -300, 300
+_MAX_INT_BITS = 997  # about 10**300: larger integers are out of range, and too long to print
+_MAX_UNIT_TEXT = 32
 
 
 class DoseProblem(ValueError):
@@ -125,6 +127,10 @@ def _parse_object(dose: dict[Any, Any], per: Period | None) -> DailyDose:
         raise DoseProblem(f"'unit' must be text such as 'mcg', got {_json_type(unit)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise DoseProblem(f"'value' must be a finite number, got {value!r}")
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise DoseProblem("'value' is out of range; write an ordinary amount such as 180")
+    if len(unit) > _MAX_UNIT_TEXT:
+        raise DoseProblem(f"'unit' is longer than {_MAX_UNIT_TEXT} characters; expected e.g. 'mcg'")
     # repr() of a float is the shortest decimal that reads back as it: the number as written.
     amount = _exact_number(repr(value), f"{value!r} {unit}")
     cleaned = unicodedata.normalize("NFKC", unit).strip()

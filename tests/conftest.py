@@ -1,1 +1,35 @@
-"""Shared test configuration."""
+"""Shared test configuration: hypothesis settings profiles.
+
+``ci`` (chosen when the ``CI`` environment variable is set, as .ci/run runs) draws 500 examples
+per property; ``dev`` (the default) draws 50 so the suite stays quick while iterating.
+``HYPOTHESIS_PROFILE=ci`` picks one explicitly; ``mutation`` is scripts/mutation.sh's. No
+deadline: a property's first example pays for loading the knowledge base and the unit registry,
+which says nothing about the code under test.
+Properties that cost much more per example than the rest lower ``max_examples`` themselves,
+relative to the profile, with a comment saying why.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+CI_EXAMPLES = 500
+DEV_EXAMPLES = 50
+
+settings.register_profile(
+    "ci",
+    max_examples=CI_EXAMPLES,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=DEV_EXAMPLES, deadline=None)
+# scripts/mutation.sh: every mutant must meet the same examples, so a kill is reproducible.
+settings.register_profile(
+    "mutation", max_examples=20, deadline=None, derandomize=True, database=None
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)

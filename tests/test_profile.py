@@ -277,3 +277,14 @@ def test_json_schema_describes_the_json_form() -> None:
         0,
     ]
     json.dumps(schema)
+
+
+def test_profile_error_pickles_under_tblib_exception_reducers() -> None:
+    # Dask installs tblib's reducers process-wide; they follow __context__, so a ProfileError
+    # must not carry the pydantic error it replaced (which refers back to it).
+    pickling_support = pytest.importorskip("tblib.pickling_support")
+    pickling_support.install()
+    with pytest.raises(ProfileError) as raised:
+        Profile.model_validate({"goals": ["x"]})
+    assert raised.value.__context__ is None
+    assert pickle.loads(pickle.dumps(raised.value)).problems == raised.value.problems

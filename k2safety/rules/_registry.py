@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
@@ -59,6 +60,8 @@ def format_mcg(amount: Fraction) -> str:
 
     >>> format_mcg(Fraction(180)), format_mcg(Fraction(1000, 7)), format_mcg(Fraction(1, 2))
     ('180', 'about 142.86', '0.5')
+    >>> format_mcg(Fraction(1, 7 * 10**300)), format_mcg(Fraction(10**309, 3))[-9:]
+    ('about 1.43e-301', '333333.33')
     """
     return _format_ratio(amount.numerator, amount.denominator)
 
@@ -69,8 +72,22 @@ def _format_ratio(numerator: int, denominator: int) -> str:
     if denominator == 1:
         return str(numerator)
     amount = Fraction(numerator, denominator)
-    rounded = f"{float(amount):.2f}".rstrip("0").rstrip(".")
-    return rounded if Fraction(rounded) == amount else f"about {rounded}"
+    # Decimal, not float: a total can be far beyond float's range (a dose in kg per day).
+    with localcontext() as context:
+        context.prec = _DIGITS
+        exact = Decimal(numerator) / Decimal(denominator)
+        if amount >= _HUNDREDTH:
+            shown = exact.quantize(_HUNDREDTH_DECIMAL)
+            text = f"{shown:f}".rstrip("0").rstrip(".")
+        else:
+            shown = Decimal(f"{exact:.3g}")
+            text = f"{shown:.3g}"
+    return text if Fraction(shown) == amount else f"about {text}"
+
+
+_DIGITS = 400  # enough for any amount a dose can express (at most about 10**310)
+_HUNDREDTH = Fraction(1, 100)
+_HUNDREDTH_DECIMAL = Decimal("0.01")
 
 
 def join(items: Iterable[str]) -> str:

@@ -1,0 +1,327 @@
+"""``k2safety batch``: screen a JSON Lines file of profiles, one result line per input line.
+
+Input and output are streamed a line at a time, so memory does not grow with the file. Each
+output line is one JSON object, written with a single write and flushed, in input order:
+
+* ``{"line": 7, "report": {...}}``: the report, as ``check --format json`` prints it;
+* ``{"line": 8, "error": {"kind": ..., "message": ..., "problems": [...]}}``: the line could not
+  be screened. ``kind`` is ``invalid_profile`` (``problems`` lists each field and what is wrong),
+  ``not_json`` (not UTF-8 or not JSON) or ``blank`` (an empty line: still a line, so it is
+  answered rather than dropped).
+
+Line numbers count from 1. A summary goes to standard error at the end, and a progress bar too
+while standard error is a terminal. Ctrl-C stops after the line being written, so the output
+holds whole lines only, each answering the input line it names.
+
+Exit status: 3 if any line could not be screened (or a file could not be opened); otherwise as
+for ``check``: 2 a critical finding in any report, 1 a finding at or above ``--fail-on`` but none
+critical, 0 none. 130 when interrupted, 4 usage error, 141 standard output closed early, 70 an
+unexpected error (a bug in k2safety; the output holds every line before it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
+
+from k2safety._batch import screen, screen_rows
+from k2safety._claims import Severity
+from k2safety._errors import ProfileError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["register", "run"]
+
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
+
+EXIT_BUG = 70
+"""An unexpected error, a bug in k2safety (``EX_SOFTWARE`` in sysexits.h): not 1, which would
+read as "a warning was found"."""
+
+_FAIL_ON = ("info", "warning", "critical", "never")
+_PROGRESS_EVERY = 256  # lines between progress-bar updates: updating costs more than a line
+
+# What a worker hands back for a line: the output line, and for the summary the most severe
+# finding ("invalid" if the line could not be screened, None if no findings) and the codes.
+_Outcome = tuple[bytes, str | None, tuple[str, ...]]
+_INVALID = "invalid"
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the ``batch`` command to the ``k2safety`` command line."""
+    parser = subparsers.add_parser(
+        "batch",
+        help="screen a JSON Lines file of profiles: one result line per input line",
+        description="Screen each line of a JSON Lines file (one profile per line) and write "
+        'one JSON line per input line, in order: {"line": N, "report": {...}} or {"line": N, '
+        '"error": {...}}. Streams: memory does not grow with the file. Informational, not '
+        "medical advice.",
+        epilog="exit status: 3 if any line cannot be screened (blank, not JSON, invalid "
+        "profile) or a file cannot be opened; otherwise 2 a critical finding in any report, 1 "
+        "a finding at or above --fail-on but none critical, 0 none; 130 interrupted (the "
+        "output holds whole lines up to the interruption); 4 usage error; 141 output closed "
+        "early; 70 internal error (a bug in k2safety).",
+    )
+    parser.add_argument(
+        "input", metavar="IN.jsonl", help="profiles, one JSON object per line; '-' reads stdin"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.jsonl",
+        default="-",
+        help="where to write the results (replaced if it exists); standard output by default",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        metavar="N",
+        type=_jobs,
+        default=1,
+        help="processes to screen with (default 1, this one; 0 for one per CPU); the output "
+        "order is the input order whatever N is",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=_FAIL_ON,
+        default="warning",
+        help="the lowest severity that makes the exit status non-zero (default: warning)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}")
+    return jobs or os.cpu_count() or 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Screen ``args.input`` into ``args.output``; returns the exit status."""
+    from k2safety import _cli
+
+    with ExitStack() as stack:
+        try:
+            source = _open_input(args.input, stack)
+            sink = _open_output(args.output, stack)
+        except OSError as error:
+            print(f"k2safety: {error.filename}: {error.strerror or error}", file=sys.stderr)
+            return _cli.EXIT_BAD_INPUT
+        summary = _Summary()
+        # A bar would tangle with results written to the same terminal.
+        results_on_terminal = args.output == "-" and sys.stdout.isatty()
+        progress = None if results_on_terminal else _progress_bar(source, stack)
+        interrupted = stack.enter_context(_CtrlC())
+        processes = None if args.jobs == 1 else args.jobs
+        lines = enumerate(source, start=1)
+        try:
+            for output, outcome, codes in screen_rows(lines, _screen_line, processes=processes):
+                sink.write(output)
+                sink.flush()
+                summary.add(outcome, codes)
+                if progress is not None and summary.lines % _PROGRESS_EVERY == 0:
+                    progress(summary.lines)
+                if interrupted():
+                    break
+        except BrokenPipeError:
+            _cli._stop_on_broken_pipe()
+        except Exception as error:
+            # Not a property of the line (those become error lines): a bug in k2safety.
+            print(_bug_report(error), file=sys.stderr)
+            return EXIT_BUG
+        if progress is not None:
+            progress(summary.lines)
+    print(summary.render(interrupted=interrupted()), file=sys.stderr)
+    if interrupted():
+        return EXIT_INTERRUPTED
+    if summary.outcomes[_INVALID]:
+        return _cli.EXIT_BAD_INPUT
+    return _cli.exit_status(summary.worst, args.fail_on)
+
+
+def _bug_report(error: Exception) -> str:
+    import traceback
+
+    trace = "".join(traceback.format_exception(error))
+    return (
+        f"{trace}\nk2safety: internal error, a bug in k2safety; please report it with the "
+        "traceback above. The output holds every line before the one that failed."
+    )
+
+
+def _screen_line(numbered: tuple[int, bytes]) -> _Outcome:
+    """One input line's output line; runs in the workers with ``--jobs``."""
+    number, raw = numbered
+    try:
+        profile = _parse(raw, first=number == 1)
+    except _NotAProfile as problem:
+        return _error_line(number, problem.kind, str(problem), ()), _INVALID, ()
+    result = screen(profile)
+    if isinstance(result, ProfileError):
+        return _error_line(number, "invalid_profile", str(result), result.problems), _INVALID, ()
+    line = f'{{"line":{number},"report":{result.model_dump_json()}}}\n'.encode()
+    severity = None if result.max_severity is None else result.max_severity.value
+    return line, severity, result.codes
+
+
+class _NotAProfile(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _parse(raw: bytes, *, first: bool) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotAProfile("not_json", "not UTF-8 text; a profile is a JSON object") from None
+    if first:
+        text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise _NotAProfile("blank", "blank line: expected a profile (a JSON object)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        message = f"not valid JSON: {error.msg} (column {error.colno})"
+        raise _NotAProfile("not_json", message) from None
+    except RecursionError:
+        raise _NotAProfile("not_json", "not valid JSON: nested too deeply") from None
+
+
+def _error_line(
+    number: int, kind: str, message: str, problems: tuple[tuple[str, str], ...]
+) -> bytes:
+    error = {
+        "kind": kind,
+        "message": message,
+        "problems": [{"field": path, "problem": text} for path, text in problems],
+    }
+    document = {"line": number, "error": error}
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+@dataclass
+class _Summary:
+    outcomes: Counter[str | None] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def lines(self) -> int:
+        return self.outcomes.total()
+
+    @property
+    def worst(self) -> Severity | None:
+        found = [Severity(outcome) for outcome in self.outcomes if outcome not in {None, _INVALID}]
+        return max(found, default=None)
+
+    def add(self, outcome: str | None, codes: tuple[str, ...]) -> None:
+        self.outcomes[outcome] += 1
+        self.codes.update(codes)
+
+    def render(self, *, interrupted: bool) -> str:
+        invalid = self.outcomes[_INVALID]
+        head = f"k2safety batch: {self.lines:,} lines"
+        if interrupted:
+            head += " (interrupted: the output holds these lines, each complete)"
+        lines = [f"{head}: {self.lines - invalid:,} screened, {invalid:,} invalid"]
+        severities = [*(severity.value for severity in reversed(Severity)), None]
+        counts = ", ".join(f"{value or 'none'} {self.outcomes[value]:,}" for value in severities)
+        lines.append(f"  most severe finding per profile: {counts}")
+        if self.codes:
+            ranked = sorted(self.codes.items(), key=lambda item: (-item[1], item[0]))
+            lines.append("  findings per code: " + ", ".join(f"{c} {n:,}" for c, n in ranked))
+        return "\n".join(lines)
+
+
+def _open_input(name: str, stack: ExitStack) -> IO[bytes]:
+    if name == "-":
+        return sys.stdin.buffer
+    return stack.enter_context(open(name, "rb"))  # closed by the stack
+
+
+def _open_output(name: str, stack: ExitStack) -> IO[bytes]:
+    if name == "-":
+        sys.stdout.flush()
+        return sys.stdout.buffer
+    return stack.enter_context(open(name, "wb"))  # closed by the stack
+
+
+def _progress_bar(source: IO[bytes], stack: ExitStack) -> Callable[[int], None] | None:
+    """A bar on standard error if it is a terminal: by bytes for a file, else lines so far."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    size = _size(source)
+    bar: Progress = stack.enter_context(
+        Progress(
+            TextColumn("screening"),
+            BarColumn(),
+            TaskProgressColumn() if size else MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+    )
+    task = bar.add_task("screening", total=size)
+
+    def update(lines: int) -> None:
+        bar.update(task, completed=source.tell() if size else lines)
+
+    return update
+
+
+def _size(source: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(source.fileno()).st_size if source.seekable() else None
+    except (OSError, ValueError):
+        return None
+
+
+class _CtrlC:
+    """Turns the first Ctrl-C into a request to stop after the current line; a second one
+    interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Callable[[], bool]:
+        self._previous = signal.signal(signal.SIGINT, self._request)
+        return lambda: self.requested
+
+    def __exit__(self, *_: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _request(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
