@@ -25,16 +25,6 @@ import _profiles
 
 from k2safety._batch import check_many
 
-# `k2safety batch` through a parser of its own, for as long as k2safety/_cli.py does not list
-# the command; the work done is the same.
-_RUNNER = (
-    "import argparse, sys\n"
-    "from k2safety._batch_cli import register\n"
-    "parser = argparse.ArgumentParser(prog='k2safety')\n"
-    "register(parser.add_subparsers(required=True))\n"
-    "args = parser.parse_args(sys.argv[1:])\n"
-    "sys.exit(args.handler(args))\n"
-)
 # Runs a command and prints the peak resident memory of the largest process it started (the
 # command itself or one of its workers), in kB, on the last line of standard error.
 _PEAK = (
@@ -77,7 +67,7 @@ def batch_command() -> list[str]:
     commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     if "batch" in commands:
         return [sys.executable, "-m", "k2safety", "batch"]
-    return [sys.executable, "-c", _RUNNER, "batch"]
+    return [sys.executable, "-m", "k2safety", "batch"]
 
 
 def run_cli(source: Path, output: Path, jobs: int) -> tuple[float, int, int]:

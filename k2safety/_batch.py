@@ -101,11 +101,8 @@ def screen(profile: object) -> Result:
         # check() answers a row that is not a mapping with a ProfileError of its own.
         return check(cast("Profile | Mapping[str, Any]", profile))
     except ProfileError as error:
-        # Now a result, not a raised error: drop the traceback and the pydantic error it replaced
-        # (its context), which would keep frames alive and which do not always pickle (with
-        # tblib's reducers, installed by Dask, the context's cycle recurses without end).
+        # Now a result, not a raised error: its traceback would only keep frames alive.
         error.__traceback__ = None
-        error.__context__ = None
         return error
 
 
