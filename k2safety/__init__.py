@@ -12,7 +12,7 @@ evidence is.
 This is informational software, not medical advice.
 """
 
-from k2safety._batch import check_many
+from k2safety._batch import WorkerDied, check_many
 from k2safety._claims import Claim, Evidence, Severity, Source
 from k2safety._engine import check
 from k2safety._errors import ProfileError
@@ -30,6 +30,7 @@ __all__ = [
     "Report",
     "Severity",
     "Source",
+    "WorkerDied",
     "__version__",
     "check",
     "check_many",

@@ -35,20 +35,23 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     'Does K2 Get Rid of Calcification?'
     """
     if not isinstance(profile, Profile):
-        if not isinstance(profile, Mapping):
+        if type(profile) is not dict and not isinstance(profile, Mapping):
             raise ProfileError([("", "a profile must be a JSON object (a mapping of fields)")])
         profile = Profile.model_validate(profile)
     kb = knowledge()
     normalized = normalize(profile, kb)
-    findings = []
+    # Rules run in code order, so filing each finding under its severity, most severe first,
+    # gives the report's order (severity, then code) without a sort.
+    by_severity: tuple[list[Finding], ...] = ([], [], [])
     for bound in _bound_rules(kb):
         hit = bound.function(normalized, kb)
         if hit is not None:
-            findings.append(bound.finding(hit, supervised=normalized.medical_supervision))
-    findings.sort(key=lambda finding: (-finding.severity.rank, finding.code))
+            finding = bound.finding(hit, supervised=normalized.medical_supervision)
+            by_severity[-1 - finding.severity.rank].append(finding)
+    findings = (*by_severity[0], *by_severity[1], *by_severity[2])
     return construct(
         Report,
-        findings=tuple(findings),
+        findings=findings,
         max_severity=findings[0].severity if findings else None,
         knowledge_version=kb.version,
         profile=normalized,

@@ -52,6 +52,9 @@ class Form(StrEnum):
     D3 = "D3"
 
 
+_FORMS = {form.value: form for form in Form}
+
+
 class Goal(StrEnum):
     """Why the person plans to take K2."""
 
@@ -108,7 +111,7 @@ def _ingredient(value: object) -> Form:
             f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
             "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
         )
-    return Form(ingredient.form)
+    return _FORMS[ingredient.form]
 
 
 def _goal(value: object) -> Goal:
@@ -320,17 +323,20 @@ class Profile(_Frozen):
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
         """Validate a mapping of the JSON form; raises :class:`ProfileError` when invalid."""
-        if isinstance(obj, Mapping) and not isinstance(obj, dict):
+        if not isinstance(obj, dict) and isinstance(obj, Mapping):
             obj = dict(obj)
         if not isinstance(obj, dict | cls):
             raise ProfileError([("", "a profile must be a JSON object (a mapping of fields)")])
-        if isinstance(obj, dict) and not all(isinstance(key, str) for key in obj):
-            keys = ", ".join(sorted(repr(key)[:40] for key in obj if not isinstance(key, str)))
-            raise ProfileError([("", f"field names must be text, got {keys}")])
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as error:
             problem = profile_error(error)
+        except TypeError:
+            # Keys that are not text reach __init__ as keyword names, which Python refuses.
+            if isinstance(obj, cls) or all(isinstance(key, str) for key in obj):
+                raise
+            keys = ", ".join(sorted(describe(key) for key in obj if not isinstance(key, str)))
+            problem = ProfileError([("", f"field names must be text, got {keys}")])
         raise problem
 
     @classmethod
