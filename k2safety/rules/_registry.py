@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
@@ -75,6 +75,7 @@ def _format_ratio(numerator: int, denominator: int) -> str:
     # Decimal, not float: a total can be far beyond float's range (a dose in kg per day).
     with localcontext() as context:
         context.prec = _DIGITS
+        context.rounding = ROUND_HALF_UP  # as a person rounds: 0.125 shows as 0.13
         exact = Decimal(numerator) / Decimal(denominator)
         if amount >= _HUNDREDTH:
             shown = exact.quantize(_HUNDREDTH_DECIMAL)
