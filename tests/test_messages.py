@@ -25,6 +25,7 @@ from k2safety.rules._registry import format_mcg, join
         (Fraction(1, 8), "about 0.13"),
         (Fraction(1, 300), "about 0.00333"),
         (Fraction(1, 1000), "0.001"),
+        (Fraction(100_001, 1000), "about 100"),
         (Fraction(1, 7 * 10**300), "about 1.43e-301"),
     ],
 )

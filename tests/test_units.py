@@ -119,6 +119,11 @@ def test_iu_is_reported_as_iu() -> None:
         ({"value": -1, "unit": "mcg"}, None, "more than zero"),
         ({"value": 180, "unit": 5}, None, "'unit' must be text"),
         ({"value": 180, "unit": ""}, None, "has no unit"),
+        ("180 days", None, "is a time"),
+        ("180 g/l", None, "is not a mass"),
+        ("12.6 mg/(5 week", None, "not understood"),
+        (180.0, None, "got a number"),
+        ({180}, None, "got set"),
     ],
 )
 def test_rejected_with_a_reason(dose: object, per: _units.Period | None, fragment: str) -> None:
@@ -173,3 +178,11 @@ def test_registry_is_built_once_under_concurrent_first_use(monkeypatch: pytest.M
         thread.join()
     assert len(built) == 1
     assert all(registry is built[0] for registry in seen)
+
+
+def test_the_registry_knows_only_the_project_units() -> None:
+    registry = _units._build_registry()
+    assert registry.parse_expression("mcg").to("microgram").magnitude == 1
+    for foreign in ("grain", "pound", "furlong"):
+        with pytest.raises(Exception, match=foreign):
+            registry.parse_expression(foreign)
