@@ -144,3 +144,21 @@ def test_every_vka_and_doac_has_an_rxnorm_id_where_the_vocabulary_gives_one() ->
     substances = knowledge().substances
     for name in ("warfarin", "apixaban", "rivaroxaban", "dabigatran", "edoxaban"):
         assert substances[name].rxnorm, name
+
+
+def test_five_letter_words_are_the_shortest_read_as_misspellings() -> None:
+    # "Acova" (argatroban) is the shortest name in the vocabulary: five letters.
+    assert _resolved("Acvoa") == [("argatroban", "approximate")]
+    assert _resolved("Acov") == []
+
+
+def test_a_substance_named_twice_in_one_entry_is_found_once_as_first_written() -> None:
+    assert _resolved("Coumadin (warfarin) 5 mg") == [("warfarin", "brand")]
+    assert _resolved("warfarin (Coumadin) 5 mg") == [("warfarin", "name")]
+
+
+def test_two_misspelled_substances_in_one_entry_are_both_found() -> None:
+    assert sorted(_resolved("warfrin, then apixiban")) == [
+        ("apixaban", "approximate"),
+        ("warfarin", "approximate"),
+    ]

@@ -153,3 +153,13 @@ def test_a_rule_code_cannot_be_registered_twice() -> None:
     with pytest.raises(ValueError, match="K2-CONSULT is registered twice"):
         rule("K2-CONSULT")(existing)
     assert REGISTRY["K2-CONSULT"] is existing
+
+
+def test_vka_message_names_natto_only_when_it_is_eaten() -> None:
+    finding = _finding(
+        {"medications": ["warfarin"], "supplements": [{"ingredient": "MK-7", "dose": "90 mcg"}]},
+        "K2-VKA",
+    )
+    assert "plan MK-7 (vitamin K2)." in finding.message
+    assert "natto" not in finding.message.lower()
+    assert "antidote" not in finding.message
