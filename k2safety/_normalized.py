@@ -119,7 +119,10 @@ def _resolved(
 def _medication_order(medication: ResolvedMedication) -> tuple[str, str, tuple[str, ...]]:
     # Two entries can show the same text yet resolve differently (a name plus a code), so the
     # matches break the tie; without them the input order would leak into the report.
-    matches = tuple(match.model_dump_json() for match in medication.matches)
+    matches = tuple(
+        f"{match.substance} {match.drug_class} {match.matched_by} {match.matched_text}"
+        for match in medication.matches
+    )
     return medication.given.casefold(), medication.given, matches
 
 
