@@ -9,7 +9,6 @@ from typing import Any
 
 from k2safety._claims import Claim, Severity
 from k2safety._construct import construct
-from k2safety._errors import ProfileError
 from k2safety._knowledge import Knowledge, KnowledgeError, RuleSpec, knowledge
 from k2safety._normalized import normalize
 from k2safety._profile import Profile
@@ -35,8 +34,6 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     'Does K2 Get Rid of Calcification?'
     """
     if not isinstance(profile, Profile):
-        if type(profile) is not dict and not isinstance(profile, Mapping):
-            raise ProfileError([("", "a profile must be a JSON object (a mapping of fields)")])
         profile = Profile.model_validate(profile)
     kb = knowledge()
     normalized = normalize(profile, kb)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["FieldProblem", "ProfileError"]
+__all__ = ["FieldProblem", "ProfileError", "json_type"]
 
 FieldProblem = tuple[str, str]
 """A field path such as ``supplements[0].dose`` and what is wrong with it."""
@@ -39,3 +39,10 @@ def _render(problems: tuple[FieldProblem, ...]) -> str:
     if len(lines) == 1:
         return f"invalid profile: {lines[0]}"
     return "invalid profile:\n" + "\n".join(f"  - {line}" for line in lines)
+
+
+def json_type(value: object) -> str:
+    """How a rejected value is named in a message: by its JSON type, never by its contents."""
+    names: dict[type, str] = {bool: "a boolean", int: "a number", float: "a number", str: "text"}
+    names |= {list: "a list", tuple: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -56,6 +56,11 @@ class NormalizedProfile(BaseModel):
         return tuple(form for form in self.mcg_per_day if form in _VITAMIN_K)
 
     @property
+    def k2_totals(self) -> dict[Form, Fraction]:
+        """The planned forms of vitamin K2 (MK-7, MK-4, K2 with no form) and their totals."""
+        return {form: amount for form, amount in self.mcg_per_day.items() if form in _K2}
+
+    @property
     def k2_planned(self) -> bool:
         return any(form in _K2 for form in self.mcg_per_day)
 

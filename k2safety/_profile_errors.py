@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from k2safety._errors import ProfileError
+from k2safety._errors import ProfileError, json_type
 
 __all__ = ["describe", "profile_error"]
 
@@ -70,11 +70,11 @@ def _explain(detail: ErrorDetails, path: str, parent: str) -> str:
     if kind == "missing":
         return "is required"
     if kind in {"tuple_type", "list_type"}:
-        return f"must be a list, got {_json_type(given)}"
+        return f"must be a list, got {json_type(given)}"
     if kind == "bool_type":
-        return f"must be true or false, got {_json_type(given)}"
+        return f"must be true or false, got {json_type(given)}"
     if kind == "string_type":
-        return f"must be non-empty text, got {_json_type(given)}"
+        return f"must be non-empty text, got {json_type(given)}"
     if kind == "string_too_short":
         return "must be non-empty text, got an empty string"
     if kind == "string_too_long":
@@ -84,7 +84,7 @@ def _explain(detail: ErrorDetails, path: str, parent: str) -> str:
             f"has too many entries; at most {detail.get('ctx', {}).get('max_length')} are accepted"
         )
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
-        return f"must be an object, got {_json_type(given)}"
+        return f"must be an object, got {json_type(given)}"
     if kind == "literal_error":
         return f"must be one of {detail.get('ctx', {}).get('expected')}, got {describe(given)}"
     if kind == "json_invalid":
@@ -106,10 +106,4 @@ def describe(value: object) -> str:
     """
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:38] + "...")
-    return _json_type(value)
-
-
-def _json_type(value: object) -> str:
-    names: dict[type, str] = {bool: "a boolean", int: "a number", float: "a number", str: "text"}
-    names |= {list: "a list", dict: "an object", type(None): "null", tuple: "a list"}
-    return names.get(type(value), type(value).__name__)
+    return json_type(value)

@@ -32,6 +32,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
+from k2safety._errors import json_type
+
 if TYPE_CHECKING:
     import pint
 
@@ -90,7 +92,7 @@ def parse_dose(dose: object, per: Period | None = None) -> DailyDose:
         return _parse_object(dose, per)
     raise DoseProblem(
         f"expected text such as '180 mcg' or an object {{'value': 180, 'unit': 'mcg'}}, "
-        f"got {_json_type(dose)}"
+        f"got {json_type(dose)}"
     )
 
 
@@ -122,9 +124,9 @@ def _parse_object(dose: dict[Any, Any], per: Period | None) -> DailyDose:
         raise DoseProblem(f"{detail}; expected an object with exactly 'value' and 'unit'")
     value, unit = dose["value"], dose["unit"]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DoseProblem(f"'value' must be a number, got {_json_type(value)}")
+        raise DoseProblem(f"'value' must be a number, got {json_type(value)}")
     if not isinstance(unit, str):
-        raise DoseProblem(f"'unit' must be text such as 'mcg', got {_json_type(unit)}")
+        raise DoseProblem(f"'unit' must be text such as 'mcg', got {json_type(unit)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise DoseProblem(f"'value' must be a finite number, got {value!r}")
     if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
@@ -220,12 +222,6 @@ def _dimension_problem(unit_key: str, dimensions: dict[str, int]) -> str:
     else:
         what = "not a mass"
     return f"unit {unit_key!r} is {what}; a dose must be {ACCEPTED_UNITS}"
-
-
-def _json_type(value: object) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "text"}
-    names |= {list: "a list", dict: "an object", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
 
 
 _registry_lock = threading.Lock()

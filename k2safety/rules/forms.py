@@ -7,8 +7,6 @@ from k2safety._normalized import NormalizedProfile
 from k2safety._profile import Form
 from k2safety.rules._registry import Hit, format_mcg, rule, supplement_trigger
 
-_K2_FORMS = (Form.MK7, Form.MK4, Form.K2)
-
 
 @rule("K2-MK4-HALF-LIFE")
 def mk4_short_half_life(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
@@ -30,7 +28,7 @@ def k2_form_not_given(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
 def several_k2_products(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
     if profile.k2_entries < 2:
         return None
-    totals = {form: profile.mcg_per_day[form] for form in _K2_FORMS if form in profile.mcg_per_day}
+    totals = profile.k2_totals
     described = ", ".join(
         f"{form.value} {format_mcg(amount)} mcg a day" for form, amount in totals.items()
     )

@@ -7,8 +7,6 @@ from k2safety._normalized import NormalizedProfile
 from k2safety._profile import Form
 from k2safety.rules._registry import Hit, rule, supplement_trigger
 
-_K2_FORMS = (Form.MK7, Form.MK4, Form.K2)
-
 
 @rule("K2-D3-PAIRING")
 def k2_without_d3(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
@@ -16,8 +14,6 @@ def k2_without_d3(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
         return None
     return Hit(
         triggers=tuple(
-            supplement_trigger(form, profile.mcg_per_day[form])
-            for form in _K2_FORMS
-            if form in profile.mcg_per_day
+            supplement_trigger(form, amount) for form, amount in profile.k2_totals.items()
         )
     )
