@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from k2safety._claims import Claim, Severity
-from k2safety._engine import check
+from k2safety._engine import check, rule_inputs
 from k2safety._errors import ProfileError
 from k2safety._knowledge import Knowledge, RuleSpec, Threshold, knowledge
 
@@ -133,6 +133,8 @@ def rule_markdown(
             "",
             f"**When a doctor supervises:** {downgrade.severity.value}. {downgrade.reason}",
         ]
+    looks_at = ", ".join(_INPUT_WORDS[name] for name in rule_inputs(spec.code, kb))
+    lines += ["", f"**Looks at:** {looks_at} (nothing else in the profile)"]
     lines += ["", "## What it checks", "", spec.checks, "", "## Why it matters", "", spec.why]
     lines += ["", "## What the person is told", "", f"> {spec.message}", ""]
     if spec.notes:
@@ -148,6 +150,19 @@ def rule_markdown(
     if examples is not None:
         lines += _examples_section(spec, examples)
     return "\n".join(lines).rstrip() + "\n"
+
+
+_INPUT_WORDS = {
+    "supplements": "the supplements (total per day of each form, and how many are K2)",
+    "vitamin_k": "the vitamin K supplements (forms and totals)",
+    "medications": "the medications (as given, and what each resolved to)",
+    "drug_classes": "the drug classes of the recognized medications",
+    "foods": "the recognized foods",
+    "unrecognized_foods": "the foods not recognized",
+    "goals": "the goals",
+    "conditions": "the health conditions",
+    "medical_supervision": "whether a doctor supervises",
+}
 
 
 def claims_markdown(kb: Knowledge) -> str:

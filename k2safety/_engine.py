@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import operator
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from k2safety._claims import Claim, Severity
+from k2safety._claims import Severity
 from k2safety._construct import construct
+from k2safety._intake import profile_from
 from k2safety._knowledge import Knowledge, KnowledgeError, RuleSpec, knowledge
-from k2safety._normalized import normalize
+from k2safety._normalized import Facts, normalize
 from k2safety._profile import Profile
 from k2safety._report import Finding, Report
 from k2safety.rules import REGISTRY, Hit, RuleFunction
 
-__all__ = ["check"]
+__all__ = ["check", "rule_inputs"]
 
 
 def check(profile: Profile | Mapping[str, Any]) -> Report:
@@ -33,17 +36,15 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     >>> report.findings[0].claims[0].source.title[:33]
     'Does K2 Get Rid of Calcification?'
     """
-    if not isinstance(profile, Profile):
-        profile = Profile.model_validate(profile)
+    profile = profile_from(profile)
     kb = knowledge()
-    normalized = normalize(profile, kb)
+    facts = normalize(profile, kb)
     # Rules run in code order, so filing each finding under its severity, most severe first,
     # gives the report's order (severity, then code) without a sort.
     by_severity: tuple[list[Finding], ...] = ([], [], [])
     for bound in _bound_rules(kb):
-        hit = bound.function(normalized, kb)
-        if hit is not None:
-            finding = bound.finding(hit, supervised=normalized.medical_supervision)
+        finding = bound.evaluate(bound.inputs(facts))
+        if finding is not None:
             by_severity[-1 - finding.severity.rank].append(finding)
     findings = (*by_severity[0], *by_severity[1], *by_severity[2])
     return construct(
@@ -51,20 +52,52 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
         findings=findings,
         max_severity=findings[0].severity if findings else None,
         knowledge_version=kb.version,
-        profile=normalized,
+        profile=facts.profile,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _BoundRule:
-    spec: RuleSpec
-    function: RuleFunction
-    claims: tuple[Claim, ...]
+_RULE_INPUTS = tuple(name for name in Facts._fields if name != "profile")
+_REMEMBERED = 8192  # findings per rule; as many as the distinct parts normalize keeps
 
-    def finding(self, hit: Hit, *, supervised: bool) -> Finding:
+
+class _BoundRule:
+    """A rule's data joined to its function, which is given only the inputs it names.
+
+    A rule is pure and reads only those inputs, so its finding is remembered by them. The parts
+    of a profile are shared between profiles and compared by identity, so for most profiles most
+    rules cost one lookup.
+    """
+
+    def __init__(self, spec: RuleSpec, function: RuleFunction, kb: Knowledge) -> None:
+        parameters = tuple(inspect.signature(function).parameters)
+        takes = tuple(name for name in parameters if name != "kb")
+        if not takes or not set(takes) <= set(_RULE_INPUTS) or "kb" in parameters[:-1]:
+            raise KnowledgeError(
+                f"rule {spec.code}: parameters {list(parameters)} must name inputs among "
+                f"{list(_RULE_INPUTS)}, then 'kb' if it needs the knowledge base"
+            )
+        self._downgradable = spec.when_supervised is not None
+        reads = (*takes, "medical_supervision") if self._downgradable else takes
+        self.spec = spec
+        self.claims = kb.claims_for(spec.claims)
+        self.reads = reads
+        self.inputs = operator.itemgetter(*(Facts._fields.index(name) for name in reads))
+        """Picks this rule's inputs from the facts: one value, or a tuple of several."""
+        self.evaluate = functools.lru_cache(maxsize=_REMEMBERED)(self._evaluate)
+        """The finding for those inputs, or ``None``."""
+        self._arity = len(takes)
+        self._function = functools.partial(function, kb=kb) if "kb" in parameters else function
+
+    def _evaluate(self, inputs: Any) -> Finding | None:
+        several = len(self.reads) > 1
+        hit: Hit | None = (
+            self._function(*inputs[: self._arity]) if several else self._function(inputs)
+        )
+        if hit is None:
+            return None
         spec = self.spec
         severity: Severity = spec.severity
-        if supervised and spec.when_supervised is not None:
+        if spec.when_supervised is not None and inputs[-1]:  # supervised
             severity = spec.when_supervised.severity
         message = spec.message.format_map(hit.values)
         if hit.notes:
@@ -81,6 +114,11 @@ class _BoundRule:
         )
 
 
+def rule_inputs(code: str, kb: Knowledge) -> tuple[str, ...]:
+    """The parts of a normalized profile the rule ``code`` reads, by their names in the facts."""
+    return next(bound.reads for bound in _bound_rules(kb) if bound.spec.code == code)
+
+
 @cache
 def _bound_rules(kb: Knowledge) -> tuple[_BoundRule, ...]:
     """Each rule's data joined to its function; refuses a rule that has only one of the two."""
@@ -90,7 +128,4 @@ def _bound_rules(kb: Knowledge) -> tuple[_BoundRule, ...]:
         raise KnowledgeError(
             f"rules without a function: {missing}; functions without data: {unknown}"
         )
-    return tuple(
-        _BoundRule(spec=spec, function=REGISTRY[code], claims=kb.claims_for(spec.claims))
-        for code, spec in sorted(kb.rules.items())
-    )
+    return tuple(_BoundRule(spec, REGISTRY[code], kb) for code, spec in sorted(kb.rules.items()))

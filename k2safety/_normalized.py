@@ -1,22 +1,38 @@
-"""The normalized profile the rules read: exact totals per day per form and resolved names.
+"""The normalized profile: exact totals per day per form and resolved names, sorted.
 
-It is also what a :class:`~k2safety.Report` shows as the inputs the rules saw. Everything in it is
-sorted, so the order of the lists in a profile never changes a report.
+:class:`NormalizedProfile` is what a :class:`~k2safety.Report` shows as the inputs the rules saw.
+:class:`Facts` is what the rules read: the same profile in parts (supplements, medications,
+foods, goals, conditions), each with what several rules derive from it (the vitamin K forms
+planned, the medications of each drug class, each total as a trigger) worked out once here.
+Everything is sorted, so the order of the lists in a profile never changes a report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from k2safety._construct import construct
-from k2safety._knowledge import Knowledge
+from k2safety._knowledge import DrugClassId, Knowledge
 from k2safety._matching import Match
 from k2safety._profile import Form, Goal, Medication, Profile, Supplement
+from k2safety._triggers import Trigger, supplement_trigger, trigger
 
-__all__ = ["NormalizedProfile", "ResolvedMedication", "normalize"]
+__all__ = [
+    "DrugClassFacts",
+    "Facts",
+    "MedicationFacts",
+    "NormalizedProfile",
+    "ResolvedMedication",
+    "SupplementFacts",
+    "VitaminKFacts",
+    "normalize",
+]
 
 _FORM_ORDER = tuple(Form)
 _VITAMIN_K = frozenset({Form.MK7, Form.MK4, Form.K2, Form.K1})
@@ -62,6 +78,7 @@ class NormalizedProfile(BaseModel):
 
     @property
     def k2_planned(self) -> bool:
+        """Whether any vitamin K2 is planned."""
         return any(form in _K2 for form in self.mcg_per_day)
 
     def matches_in_class(self, drug_class: str) -> tuple[tuple[ResolvedMedication, Match], ...]:
@@ -74,61 +91,205 @@ class NormalizedProfile(BaseModel):
         )
 
 
-def normalize(profile: Profile, kb: Knowledge) -> NormalizedProfile:
+# Parts are cached, shared between profiles and never changed, so they compare by identity: a
+# rule's result can then be remembered by the parts it read at the cost of a pointer hash.
+@dataclass(frozen=True, slots=True, eq=False)
+class SupplementFacts:
+    """The planned supplements, summed per form."""
+
+    totals: Mapping[Form, Fraction]
+    """Exact total per day of each planned form, in micrograms, in the order of :class:`Form`."""
+    k2_entries: int
+    """How many supplements are vitamin K2 (MK-7, MK-4 or K2 with no form)."""
+    k2_totals: Mapping[Form, Fraction]
+    """The planned forms of vitamin K2 and their totals."""
+    vitamin_k: VitaminKFacts
+    triggers: Mapping[Form, Trigger]
+    """Each planned form and its total, as the trigger a finding shows."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VitaminKFacts:
+    """The forms of vitamin K (K2 or K1) planned, and their totals as triggers."""
+
+    forms: tuple[Form, ...]
+    triggers: tuple[Trigger, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MedicationFacts:
+    """The medications, resolved and sorted."""
+
+    resolved: tuple[ResolvedMedication, ...]
+    unrecognized: tuple[str, ...]
+    drug_classes: DrugClassFacts
+    triggers: tuple[Trigger, ...]
+    """Each medication as given, in sorted order, as a trigger."""
+    unrecognized_triggers: tuple[Trigger, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DrugClassFacts:
+    """The drug classes taken (anticoagulants, so far)."""
+
+    taken: Mapping[DrugClassId, tuple[tuple[ResolvedMedication, Match], ...]]
+    """Each drug class taken: its matches, with the medication each came from."""
+
+
+class Facts(NamedTuple):
+    """What the rules read. A rule names the fields it needs as its parameters."""
+
+    profile: NormalizedProfile
+    """The whole normalized profile, for the report; rules read the parts below."""
+    supplements: SupplementFacts
+    vitamin_k: VitaminKFacts
+    medications: MedicationFacts
+    drug_classes: DrugClassFacts
+    foods: frozenset[str]
+    """Recognized foods, by vocabulary id."""
+    unrecognized_foods: tuple[Trigger, ...]
+    goals: frozenset[Goal]
+    conditions: tuple[str, ...]
+    medical_supervision: bool
+
+
+def normalize(profile: Profile, kb: Knowledge) -> Facts:
     """Sum doses per form and sort everything, so that list order never matters."""
-    totals, k2_entries = _daily_totals(profile.supplements)
-    medications, unrecognized_medications = _resolved(profile.medications)
-    food_ids, unrecognized_foods = _foods(profile.foods, kb)
-    return construct(
+    supplements = _supplements_part(profile.supplements)
+    medications = _medications_part(profile.medications)
+    food_ids, unrecognized_foods, unrecognized_food_triggers = _foods(profile.foods, kb)
+    goals = _goals(profile.goals)
+    conditions = _sorted_set(profile.conditions)
+    normalized = construct(
         NormalizedProfile,
-        mcg_per_day=dict(totals),
-        k2_entries=k2_entries,
-        medications=medications,
+        mcg_per_day=dict(supplements.totals),
+        k2_entries=supplements.k2_entries,
+        medications=medications.resolved,
         foods=food_ids,
-        unrecognized_medications=unrecognized_medications,
+        unrecognized_medications=medications.unrecognized,
         unrecognized_foods=unrecognized_foods,
-        goals=tuple(sorted(set(profile.goals))),
-        conditions=tuple(sorted(set(profile.conditions))),
+        goals=goals,
+        conditions=conditions,
         medical_supervision=profile.medical_supervision,
+    )
+    return Facts(
+        normalized,
+        supplements,
+        supplements.vitamin_k,
+        medications,
+        medications.drug_classes,
+        frozenset(food_ids),
+        unrecognized_food_triggers,
+        frozenset(goals),
+        conditions,
+        profile.medical_supervision,
     )
 
 
-# Profiles are frozen and hashable, and many people share a regimen or a medication list, so
-# the two costly parts of normalizing are cached by value. The results are immutable (the
-# totals are copied into each profile), so sharing them is safe.
-@lru_cache(maxsize=4096)
-def _daily_totals(
-    supplements: tuple[Supplement, ...],
-) -> tuple[tuple[tuple[Form, Fraction], ...], int]:
-    totals: dict[Form, Fraction] = {}
+@lru_cache(maxsize=8192)
+def _supplements_part(supplements: tuple[Supplement, ...]) -> SupplementFacts:
+    summed: dict[Form, Fraction] = {}
     for supplement in supplements:
         form = supplement.ingredient
         amount = supplement.mcg_per_day
-        totals[form] = totals[form] + amount if form in totals else amount
-    k2_entries = sum(supplement.ingredient in _K2 for supplement in supplements)
-    return tuple((form, totals[form]) for form in _FORM_ORDER if form in totals), k2_entries
-
-
-@lru_cache(maxsize=4096)
-def _resolved(
-    medications: tuple[Medication, ...],
-) -> tuple[tuple[ResolvedMedication, ...], tuple[str, ...]]:
-    resolved = sorted(
-        (construct(ResolvedMedication, given=m.label, matches=m.matches) for m in medications),
-        key=_medication_order,
+        summed[form] = summed[form] + amount if form in summed else amount
+    return _supplement_facts(
+        tuple((form, summed[form]) for form in _FORM_ORDER if form in summed),
+        sum(supplement.ingredient in _K2 for supplement in supplements),
     )
+
+
+# Shared by every list of supplements with the same totals, in whatever order or units they
+# were written, so rules that read only the supplements remember one finding for all of them.
+@lru_cache(maxsize=8192)
+def _supplement_facts(
+    totals: tuple[tuple[Form, Fraction], ...], k2_entries: int
+) -> SupplementFacts:
+    return SupplementFacts(
+        totals=dict(totals),
+        k2_entries=k2_entries,
+        k2_totals={form: amount for form, amount in totals if form in _K2},
+        vitamin_k=_vitamin_k(
+            tuple(
+                (form, amount.numerator, amount.denominator)
+                for form, amount in totals
+                if form in _VITAMIN_K
+            )
+        ),
+        triggers={form: supplement_trigger(form, amount) for form, amount in totals},
+    )
+
+
+# Shared by every regimen with the same vitamin K, whatever its D3 (see _drug_classes).
+@lru_cache(maxsize=4096)
+def _vitamin_k(totals: tuple[tuple[Form, int, int], ...]) -> VitaminKFacts:
+    return VitaminKFacts(
+        forms=tuple(form for form, _, _ in totals),
+        triggers=tuple(supplement_trigger(form, Fraction(n, d)) for form, n, d in totals),
+    )
+
+
+@lru_cache(maxsize=8192)
+def _medications_part(medications: tuple[Medication, ...]) -> MedicationFacts:
+    ordered = sorted((_resolved(medication) for medication in medications), key=_first)
+    return _medication_facts(tuple(medication for _, medication in ordered))
+
+
+# Shared by every list of the same medications, in whatever order (see _supplement_facts).
+@lru_cache(maxsize=8192)
+def _medication_facts(resolved: tuple[ResolvedMedication, ...]) -> MedicationFacts:
     unrecognized = tuple(m.given for m in resolved if not m.matches)
-    return tuple(resolved), unrecognized
+    return MedicationFacts(
+        resolved=resolved,
+        unrecognized=unrecognized,
+        drug_classes=_drug_classes(tuple(m for m in resolved if m.matches)),
+        triggers=tuple(trigger("medications", m.given) for m in resolved),
+        unrecognized_triggers=tuple(trigger("medications", given) for given in unrecognized),
+    )
 
 
-def _medication_order(medication: ResolvedMedication) -> tuple[str, str, tuple[str, ...]]:
+# Shared by every medication list with the same recognized drugs, whatever else it holds: the
+# anticoagulant rules read only this, so their findings are remembered across many more lists.
+@lru_cache(maxsize=4096)
+def _drug_classes(recognized: tuple[ResolvedMedication, ...]) -> DrugClassFacts:
+    taken: dict[DrugClassId, list[tuple[ResolvedMedication, Match]]] = {}
+    for medication in recognized:
+        for match in medication.matches:
+            taken.setdefault(match.drug_class, []).append((medication, match))
+    return DrugClassFacts(taken={drug_class: tuple(pairs) for drug_class, pairs in taken.items()})
+
+
+def _first(pair: tuple[_Order, ResolvedMedication]) -> _Order:
+    return pair[0]
+
+
+_Order = tuple[str, str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=8192)
+def _resolved(
+    medication: Medication,
+) -> tuple[_Order, ResolvedMedication]:
+    """The medication resolved, with the key that sorts it among the others."""
+    given = medication.label
+    matches = medication.matches
     # Two entries can show the same text yet resolve differently (a name plus a code), so the
     # matches break the tie; without them the input order would leak into the report.
-    matches = tuple(
+    tie_break = tuple(
         f"{match.substance} {match.drug_class} {match.matched_by} {match.matched_text}"
-        for match in medication.matches
+        for match in matches
     )
-    return medication.given.casefold(), medication.given, matches
+    order = (given.casefold(), given, tie_break)
+    return order, construct(ResolvedMedication, given=given, matches=matches)
+
+
+@lru_cache(maxsize=1024)
+def _goals(goals: tuple[Goal, ...]) -> tuple[Goal, ...]:
+    return tuple(sorted(set(goals)))
+
+
+def _sorted_set(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(set(texts))) if texts else ()
 
 
 @cache
@@ -136,7 +297,11 @@ def _food_aliases(kb: Knowledge) -> dict[str, str]:
     return {alias.casefold(): food.id for food in kb.foods for alias in (food.id, *food.aliases)}
 
 
-def _foods(foods: tuple[str, ...], kb: Knowledge) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _foods(
+    foods: tuple[str, ...], kb: Knowledge
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Trigger, ...]]:
+    if not foods:
+        return (), (), ()
     known: set[str] = set()
     unknown: set[str] = set()
     aliases = _food_aliases(kb)
@@ -146,4 +311,5 @@ def _foods(foods: tuple[str, ...], kb: Knowledge) -> tuple[tuple[str, ...], tupl
             unknown.add(food)
         else:
             known.add(match)
-    return tuple(sorted(known)), tuple(sorted(unknown))
+    unrecognized = tuple(sorted(unknown))
+    return tuple(sorted(known)), unrecognized, tuple(trigger("foods", f) for f in unrecognized)

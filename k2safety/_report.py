@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from k2safety._claims import Claim, Severity
 from k2safety._normalized import NormalizedProfile
+from k2safety._triggers import Trigger
 
-__all__ = ["Finding", "Report", "Trigger", "TriggerField"]
+__all__ = ["Finding", "Report"]
 
 # Fixed forever: changing it would change every card uuid ever issued.
 _CARD_NAMESPACE = uuid.UUID("6f0c1d2e-8a43-5b7e-9c1f-2d4e6a8b0c13")
 _SUMMARY_LIMIT = 139
-
-
-TriggerField = Literal["medications", "supplements", "foods", "goals", "conditions"]
-
-
-class Trigger(BaseModel):
-    """What in the profile made a rule fire: a field and the entry in it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    field: TriggerField
-    value: str
 
 
 class Finding(BaseModel):

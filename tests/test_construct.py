@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from k2safety import check
 from k2safety._construct import construct
-from k2safety._report import Finding, Report, Trigger
+from k2safety._report import Finding, Report
+from k2safety._triggers import Trigger
 
 
 def test_constructed_models_equal_validated_ones() -> None:

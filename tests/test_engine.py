@@ -231,3 +231,98 @@ class TestCdsHooks:
 def test_bound_rules_cover_all_rules_in_order() -> None:
     codes = [bound.spec.code for bound in _bound_rules(knowledge())]
     assert codes == sorted(knowledge().rules)
+
+
+# --- Rules read only what they name, and their findings are remembered by it -----------------
+
+
+def _with_rule(monkeypatch: pytest.MonkeyPatch, code: str, function: Any) -> None:
+    monkeypatch.setitem(REGISTRY, code, function)
+    _bound_rules.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda profile: None,  # the whole profile would defeat remembering by inputs
+        lambda: None,  # reads nothing
+        lambda kb, goals: None,  # the knowledge base comes last
+        lambda goals, *, extra: None,
+    ],
+    ids=["whole profile", "nothing", "kb first", "unknown name"],
+)
+def test_a_rule_must_name_its_inputs(monkeypatch: pytest.MonkeyPatch, function: Any) -> None:
+    _with_rule(monkeypatch, "K2-CONSULT", function)
+    try:
+        with pytest.raises(KnowledgeError, match=r"K2-CONSULT.*must name inputs"):
+            check({})
+    finally:
+        monkeypatch.undo()
+        _bound_rules.cache_clear()
+
+
+def test_a_rule_is_given_exactly_the_inputs_it_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[object, ...]] = []
+
+    def conditions_or_medications(conditions: Any, goals: Any, kb: Any) -> None:
+        seen.append((conditions, goals, kb))
+
+    _with_rule(monkeypatch, "K2-CONSULT", conditions_or_medications)
+    try:
+        report = check({"conditions": ["gout", "asthma", "gout"], "goals": ["bone_health"]})
+    finally:
+        monkeypatch.undo()
+        _bound_rules.cache_clear()
+    assert seen == [(("asthma", "gout"), frozenset({"bone_health"}), knowledge())]
+    assert "K2-CONSULT" not in report.codes
+
+
+def test_remembered_findings_equal_freshly_worked_out_ones() -> None:
+    from k2safety._intake import profile_from
+    from k2safety._normalized import normalize
+
+    kb = knowledge()
+    rng = random.Random(7)
+    for _ in range(300):
+        profile = {
+            "medications": rng.sample(["warfarin", "Eliquis", "metformin", "warfrin"], 2),
+            "supplements": [
+                {"ingredient": rng.choice(["MK-7", "MK-4", "K2", "K1"]), "dose": "100 mcg"},
+                {"ingredient": "MK-7", "dose": rng.choice(["10 mcg", "500 mcg"])},
+            ],
+            "foods": rng.sample(["natto", "gouda"], rng.randint(0, 2)),
+            "medical_supervision": rng.random() < 0.5,
+        }
+        facts = normalize(profile_from(profile), kb)
+        fresh = [bound._evaluate(bound.inputs(facts)) for bound in _bound_rules(kb)]
+        expected = sorted(
+            (finding for finding in fresh if finding is not None),
+            key=lambda finding: (-finding.severity.rank, finding.code),
+        )
+        assert check(profile).findings == tuple(expected)
+
+
+def test_a_report_cannot_change_what_later_reports_are_built_from() -> None:
+    profile = {"supplements": [{"ingredient": "MK-7", "dose": "90 mcg"}]}
+    first = check(profile)
+    first.profile.mcg_per_day.clear()  # a frozen model still holds a plain dict
+    again = check(profile)
+    assert again.profile.mcg_per_day
+    assert "K2-D3-PAIRING" in again.codes
+
+
+def test_the_catalog_says_what_each_rule_looks_at() -> None:
+    from k2safety._catalog import _INPUT_WORDS, rule_markdown
+    from k2safety._engine import _RULE_INPUTS, rule_inputs
+
+    assert set(_INPUT_WORDS) == set(_RULE_INPUTS)
+    kb = knowledge()
+    assert rule_inputs("K2-VKA", kb) == (
+        "drug_classes",
+        "vitamin_k",
+        "foods",
+        "medical_supervision",
+    )
+    assert rule_inputs("K2-REVERSAL-CLAIM", kb) == ("goals",)
+    page = rule_markdown(kb.rules["K2-REVERSAL-CLAIM"], kb)
+    assert "**Looks at:** the goals (nothing else in the profile)" in page

@@ -13,10 +13,18 @@ has a regression test below or in test_invariants.py.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
+from hostile_values import (
+    JSON,
+    deeply_nested,
+    hostile,
+    json_values,
+    paths,
+    profile_like,
+    replaced,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,43 +32,8 @@ import k2safety
 from k2safety import ProfileError, Report
 from k2safety import strategies as k2st
 
-JSON = dict[str, Any]
 EXAMPLES = settings.default.max_examples
 FIELDS = ("medications", "supplements", "foods", "goals", "conditions", "medical_supervision")
-
-numbers = st.one_of(
-    st.integers(),
-    st.integers(min_value=-(10**400), max_value=10**400),
-    st.floats(),  # NaN, infinities, subnormals, -0.0, 1e308
-    st.sampled_from((2**63, -(2**63) - 1, 1e308, 5e-324)),
-    # More digits than Python turns into text by default.
-    st.integers(4300, 4400).map(lambda digits: 10**digits),
-)
-texts = st.one_of(
-    st.text(),
-    st.text(st.characters(codec="utf-8"), max_size=300),
-    st.sampled_from(
-        (
-            "",
-            " ",
-            "\x00",
-            "\u200b",
-            "\U0001d7cf\U0001d7d6\U0001d7ce \u338d",  # bold digits 180, the square µg sign
-            "\u0661\u0668\u0660 mcg",  # Arabic-Indic digits 180
-            "\uff2d\uff2b\uff0d\uff17",  # fullwidth MK-7
-            "B01AA03",
-            "11289",
-        )
-    ),
-)
-scalars = st.one_of(st.none(), st.booleans(), numbers, texts)
-json_values = st.recursive(
-    scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=5), st.dictionaries(texts, children, max_size=5)
-    ),
-    max_leaves=25,
-)
 
 
 def screen(value: object) -> None:
@@ -83,39 +56,6 @@ def test_arbitrary_json_values_are_screened_or_refused(value: object) -> None:
     screen(value)
 
 
-supplement_like = st.fixed_dictionaries(
-    {},
-    optional={
-        "ingredient": st.one_of(json_values, st.sampled_from(("MK-7", "d3", "k2", "mk 4"))),
-        "dose": st.one_of(
-            json_values,
-            st.fixed_dictionaries({}, optional={"value": json_values, "unit": json_values}),
-            st.builds(
-                lambda n, u: f"{n} {u}",
-                st.one_of(st.integers(), st.floats()),
-                st.sampled_from(("mcg", "mg", "IU", "")),
-            ),
-        ),
-        "per": st.one_of(json_values, st.sampled_from(("day", "week"))),
-    },
-)
-medication_like = st.one_of(
-    texts,
-    st.fixed_dictionaries({}, optional={"name": json_values, "atc": texts, "rxnorm": json_values}),
-)
-profile_like = st.fixed_dictionaries(
-    {},
-    optional={
-        "medications": st.one_of(json_values, st.lists(medication_like, max_size=4)),
-        "supplements": st.one_of(json_values, st.lists(supplement_like, max_size=4)),
-        "foods": st.one_of(json_values, st.lists(texts, max_size=4)),
-        "goals": st.one_of(json_values, st.lists(st.one_of(texts, json_values), max_size=5)),
-        "conditions": st.one_of(json_values, st.lists(texts, max_size=4)),
-        "medical_supervision": json_values,
-    },
-)
-
-
 @given(profile_like)
 def test_json_values_in_profile_fields_are_screened_or_refused(value: JSON) -> None:
     screen(value)
@@ -124,51 +64,12 @@ def test_json_values_in_profile_fields_are_screened_or_refused(value: JSON) -> N
 # --- Valid profiles with one hostile value ------------------------------------------------------
 
 
-def _deeply_nested(depth: int) -> list[Any]:
-    value: list[Any] = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
-hostile = st.one_of(
-    json_values,
-    numbers,
-    st.sampled_from((math.nan, math.inf, -math.inf, -1, 0, -0.0, 10**1000, 1e308, -1e308)),
-    texts,
-    st.integers(1, 60).map(_deeply_nested),
-    st.builds(lambda v, n: [v] * n, scalars, st.integers(90, 130)),
-)
-
-
-def _paths(value: object, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*path, index))
-    return found
-
-
-def _replaced(value: Any, path: tuple[Any, ...], new: object) -> Any:
-    if not path:
-        return new
-    head, *rest = path
-    if isinstance(value, dict):
-        return {**value, head: _replaced(value[head], tuple(rest), new)}
-    copied = list(value)
-    copied[head] = _replaced(copied[head], tuple(rest), new)
-    return copied
-
-
 @given(k2st.profiles(max_medications=5, max_supplements=5), st.data())
 def test_valid_profiles_with_one_hostile_value_are_screened_or_refused(
     profile: JSON, data: st.DataObject
 ) -> None:
-    path = data.draw(st.sampled_from(_paths(profile)), label="path")
-    mutated = _replaced(profile, path, data.draw(hostile, label="new value"))
+    path = data.draw(st.sampled_from(paths(profile)), label="path")
+    mutated = replaced(profile, path, data.draw(hostile, label="new value"))
     screen(mutated)
 
 
@@ -187,7 +88,7 @@ def test_a_mapping_with_a_key_that_is_not_text_is_refused(key: object) -> None:
 
 # --- Extremes at every position ----------------------------------------------------------------
 
-DEEP = _deeply_nested(5000)
+DEEP = deeply_nested(5000)
 DEEP_POSITIONS: dict[str, JSON | list[Any]] = {
     "the profile itself": DEEP,
     "an unknown field": {"notes": DEEP},

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 import k2safety
-from k2safety.rules._registry import format_mcg, join
+from k2safety._triggers import format_mcg
+from k2safety.rules._registry import join
 
 
 @pytest.mark.parametrize(

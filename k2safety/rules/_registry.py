@@ -1,30 +1,21 @@
-"""How a rule is written and registered. Everything else about a rule lives in data/rules.toml."""
+"""How a rule is written and registered. Everything else about a rule lives in data/rules.toml.
+
+A rule is a function whose parameters name what it reads: fields of
+:class:`~k2safety._normalized.Facts` (``supplements``, ``medications``, ``foods``,
+``unrecognized_foods``, ``goals``, ``conditions``, ``medical_supervision``) and, if it needs
+thresholds or labels, ``kb``. It sees nothing else, so its result can be remembered by exactly
+those inputs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
-from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
-from k2safety._construct import construct
-from k2safety._knowledge import Knowledge
-from k2safety._normalized import NormalizedProfile
-from k2safety._profile import Form
-from k2safety._report import Trigger, TriggerField
+from k2safety._triggers import Trigger, format_mcg, trigger
 
-__all__ = [
-    "REGISTRY",
-    "Hit",
-    "RuleFunction",
-    "format_mcg",
-    "join",
-    "rule",
-    "supplement_trigger",
-    "trigger",
-]
+__all__ = ["REGISTRY", "Hit", "RuleFunction", "Trigger", "format_mcg", "join", "rule", "trigger"]
 
 
 _NO_VALUES: Mapping[str, str] = MappingProxyType({})
@@ -38,7 +29,7 @@ class Hit(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-RuleFunction = Callable[[NormalizedProfile, Knowledge], Hit | None]
+RuleFunction = Callable[..., Hit | None]
 
 REGISTRY: dict[str, RuleFunction] = {}
 
@@ -55,42 +46,6 @@ def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
     return register
 
 
-def format_mcg(amount: Fraction) -> str:
-    """An exact amount for a person to read: whole numbers as they are, others to two places.
-
-    >>> format_mcg(Fraction(180)), format_mcg(Fraction(1000, 7)), format_mcg(Fraction(1, 2))
-    ('180', 'about 142.86', '0.5')
-    >>> format_mcg(Fraction(1, 7 * 10**300)), format_mcg(Fraction(10**309, 3))[-9:]
-    ('about 1.43e-301', '333333.33')
-    """
-    return _format_ratio(amount.numerator, amount.denominator)
-
-
-# Keyed by numerator and denominator: hashing a Fraction costs more than formatting it.
-@lru_cache(maxsize=1024)
-def _format_ratio(numerator: int, denominator: int) -> str:
-    if denominator == 1:
-        return str(numerator)
-    amount = Fraction(numerator, denominator)
-    # Decimal, not float: a total can be far beyond float's range (a dose in kg per day).
-    with localcontext() as context:
-        context.prec = _DIGITS
-        context.rounding = ROUND_HALF_UP  # as a person rounds: 0.125 shows as 0.13
-        exact = Decimal(numerator) / Decimal(denominator)
-        if amount >= _HUNDREDTH:
-            shown = exact.quantize(_HUNDREDTH_DECIMAL)
-            text = f"{shown:f}".rstrip("0").rstrip(".")
-        else:
-            shown = Decimal(f"{exact:.3g}")
-            text = f"{shown:.3g}"
-    return text if Fraction(shown) == amount else f"about {text}"
-
-
-_DIGITS = 400  # enough for any amount a dose can express (at most about 10**310)
-_HUNDREDTH = Fraction(1, 100)
-_HUNDREDTH_DECIMAL = Decimal("0.01")
-
-
 def join(items: Iterable[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``.
 
@@ -101,14 +56,3 @@ def join(items: Iterable[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-@lru_cache(maxsize=4096)
-def trigger(field: TriggerField, value: str) -> Trigger:
-    """What in the profile made a rule fire."""
-    return construct(Trigger, field=field, value=value)
-
-
-def supplement_trigger(form: Form, amount: Fraction) -> Trigger:
-    """A planned form and its total, as a trigger."""
-    return trigger("supplements", f"{form.value} {format_mcg(amount)} mcg/day")

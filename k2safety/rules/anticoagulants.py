@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from k2safety._knowledge import DrugClassId, Knowledge
-from k2safety._normalized import NormalizedProfile
+from k2safety._knowledge import DrugClassId
+from k2safety._normalized import DrugClassFacts, VitaminKFacts
 from k2safety._profile import Form
-from k2safety.rules._registry import Hit, join, rule, supplement_trigger, trigger
+from k2safety.rules._registry import Hit, join, rule, trigger
 
 _FORM_WORDS = {
     Form.MK7: "MK-7 (vitamin K2)",
@@ -16,24 +16,31 @@ _FORM_WORDS = {
 
 
 @rule("K2-VKA")
-def vitamin_k_with_vka(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
-    return _vitamin_k_with(profile, "vka")
+def vitamin_k_with_vka(
+    drug_classes: DrugClassFacts, vitamin_k: VitaminKFacts, foods: frozenset[str]
+) -> Hit | None:
+    return _vitamin_k_with("vka", drug_classes, vitamin_k, foods)
 
 
 @rule("K2-ANTICOAGULANT")
-def vitamin_k_with_other_anticoagulant(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
-    return _vitamin_k_with(profile, "other_anticoagulant")
+def vitamin_k_with_other_anticoagulant(
+    drug_classes: DrugClassFacts, vitamin_k: VitaminKFacts, foods: frozenset[str]
+) -> Hit | None:
+    return _vitamin_k_with("other_anticoagulant", drug_classes, vitamin_k, foods)
 
 
-def _vitamin_k_with(profile: NormalizedProfile, drug_class: DrugClassId) -> Hit | None:
-    if not profile.medications:
-        return None
-    forms = profile.vitamin_k_forms
-    natto = "natto" in profile.foods
-    if not (forms or natto):
-        return None
-    taken = profile.matches_in_class(drug_class)
+def _vitamin_k_with(
+    drug_class: DrugClassId,
+    drug_classes: DrugClassFacts,
+    vitamin_k: VitaminKFacts,
+    foods: frozenset[str],
+) -> Hit | None:
+    taken = drug_classes.taken.get(drug_class)
     if not taken:
+        return None
+    forms = vitamin_k.forms
+    natto = "natto" in foods
+    if not (forms or natto):
         return None
     approximate = sorted(
         {
@@ -52,7 +59,7 @@ def _vitamin_k_with(profile: NormalizedProfile, drug_class: DrugClassId) -> Hit 
         if applies
     ]
     triggers = [trigger("medications", m.given) for m in dict.fromkeys(m for m, _ in taken)]
-    triggers += [supplement_trigger(form, profile.mcg_per_day[form]) for form in forms]
+    triggers += vitamin_k.triggers
     triggers += [trigger("foods", "natto")] if natto else []
     planned = [_FORM_WORDS[form] for form in forms] + (["natto"] if natto else [])
     return Hit(

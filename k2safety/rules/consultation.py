@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from k2safety._knowledge import Knowledge
-from k2safety._normalized import NormalizedProfile
-from k2safety.rules._registry import Hit, join, rule, trigger
+from k2safety._normalized import MedicationFacts
+from k2safety.rules._registry import Hit, Trigger, join, rule, trigger
 
 
 @rule("K2-CONSULT")
-def conditions_or_medications(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
-    conditions = profile.conditions
-    medications = tuple(medication.given for medication in profile.medications)
-    if not conditions and not medications:
+def conditions_or_medications(
+    conditions: tuple[str, ...], medications: MedicationFacts
+) -> Hit | None:
+    if not conditions and not medications.resolved:
         return None
     listed = []
+    triggers: tuple[Trigger, ...] = ()
     if conditions:
         listed.append(f"health conditions ({', '.join(conditions)})")
-    if medications:
-        listed.append(f"medications ({', '.join(medications)})")
-    triggers = [trigger("conditions", condition) for condition in conditions]
-    triggers += [trigger("medications", medication) for medication in medications]
-    return Hit(values={"what": join(listed)}, triggers=tuple(triggers))
+        triggers = tuple(trigger("conditions", condition) for condition in conditions)
+    if medications.resolved:
+        listed.append(f"medications ({', '.join(m.given for m in medications.resolved)})")
+    return Hit(values={"what": join(listed)}, triggers=(*triggers, *medications.triggers))
 
 
 @rule("K2-UNRECOGNIZED")
-def not_screened(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
-    triggers = [trigger("medications", name) for name in profile.unrecognized_medications]
-    triggers += [trigger("foods", name) for name in profile.unrecognized_foods]
+def not_screened(
+    medications: MedicationFacts, unrecognized_foods: tuple[Trigger, ...]
+) -> Hit | None:
+    triggers = medications.unrecognized_triggers + unrecognized_foods
     if not triggers:
         return None
     return Hit(
@@ -35,5 +35,5 @@ def not_screened(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
             "pronoun": "it was" if len(triggers) == 1 else "they were",
             "which": "it is" if len(triggers) == 1 else "any of them is",
         },
-        triggers=tuple(triggers),
+        triggers=triggers,
     )

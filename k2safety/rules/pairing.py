@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from k2safety._knowledge import Knowledge
-from k2safety._normalized import NormalizedProfile
+from k2safety._normalized import SupplementFacts
 from k2safety._profile import Form
-from k2safety.rules._registry import Hit, rule, supplement_trigger
+from k2safety.rules._registry import Hit, rule
 
 
 @rule("K2-D3-PAIRING")
-def k2_without_d3(profile: NormalizedProfile, kb: Knowledge) -> Hit | None:
-    if not profile.k2_planned or Form.D3 in profile.mcg_per_day:
+def k2_without_d3(supplements: SupplementFacts) -> Hit | None:
+    if not supplements.k2_totals or Form.D3 in supplements.totals:
         return None
-    return Hit(
-        triggers=tuple(
-            supplement_trigger(form, amount) for form, amount in profile.k2_totals.items()
-        )
-    )
+    return Hit(triggers=tuple(supplements.triggers[form] for form in supplements.k2_totals))
