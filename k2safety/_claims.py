@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from k2safety._construct import Lightly
 
 __all__ = ["Claim", "Evidence", "Severity", "Source"]
 
@@ -67,7 +69,7 @@ class Evidence(StrEnum):
     REFERENCE_FACT = "reference_fact"
 
 
-class Source(BaseModel):
+class Source(Lightly):
     """A document claims are taken from. Fields are blank where the project does not know them."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -82,7 +84,7 @@ class Source(BaseModel):
     note: str | None = None
 
 
-class Claim(BaseModel):
+class Claim(Lightly):
     """One thing a source says, in the project's own words, and where the source says it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

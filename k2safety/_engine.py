@@ -43,7 +43,8 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     # gives the report's order (severity, then code) without a sort.
     by_severity: tuple[list[Finding], ...] = ([], [], [])
     for bound in _bound_rules(kb):
-        finding = bound.evaluate(bound.inputs(facts))
+        inputs = bound.inputs(facts)
+        finding = bound.evaluate(inputs) if facts.shared else bound.evaluate_afresh(inputs)
         if finding is not None:
             by_severity[-1 - finding.severity.rank].append(finding)
     findings = (*by_severity[0], *by_severity[1], *by_severity[2])
@@ -56,8 +57,8 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     )
 
 
-_RULE_INPUTS = tuple(name for name in Facts._fields if name != "profile")
-_REMEMBERED = 8192  # findings per rule; as many as the distinct parts normalize keeps
+_RULE_INPUTS = tuple(name for name in Facts._fields if name not in {"profile", "shared"})
+_REMEMBERED = 8192  # findings per rule (for profiles whose parts are shared)
 
 
 class _BoundRule:
@@ -83,12 +84,14 @@ class _BoundRule:
         self.reads = reads
         self.inputs = operator.itemgetter(*(Facts._fields.index(name) for name in reads))
         """Picks this rule's inputs from the facts: one value, or a tuple of several."""
-        self.evaluate = functools.lru_cache(maxsize=_REMEMBERED)(self._evaluate)
-        """The finding for those inputs, or ``None``."""
+        self.evaluate = functools.lru_cache(maxsize=_REMEMBERED)(self.evaluate_afresh)
+        """The finding for those inputs, or ``None``, remembered (for profiles whose parts are
+        shared, see :attr:`Facts.shared`)."""
         self._arity = len(takes)
         self._function = functools.partial(function, kb=kb) if "kb" in parameters else function
 
-    def _evaluate(self, inputs: Any) -> Finding | None:
+    def evaluate_afresh(self, inputs: Any) -> Finding | None:
+        """The finding for those inputs, or ``None``, worked out now."""
         several = len(self.reads) > 1
         hit: Hit | None = (
             self._function(*inputs[: self._arity]) if several else self._function(inputs)

@@ -6,9 +6,10 @@ by pydantic once, through :meth:`Profile.model_validate` on a profile holding on
 and the result is remembered by the entry's exact value and types. A profile whose entries are
 all remembered is assembled from them without validating again.
 
-Anything unusual (a list that is too long, a type other than list or tuple, a value that is not
-plain JSON, an entry that failed) goes to :meth:`Profile.model_validate` whole, so every error
-is the one pydantic reports and the fast path never decides what is valid.
+Anything unusual (a field name that is not plain text, a list that is too long, a type other
+than list or tuple, a value that is not plain JSON, an entry that failed) goes to
+:meth:`Profile.model_validate` whole, so every error is the one pydantic reports and the fast
+path never decides what is valid.
 tests/test_intake.py holds the two paths to equal results.
 """
 
@@ -53,6 +54,8 @@ def profile_from(profile: Profile | Mapping[str, Any]) -> Profile:
 def _from_known_entries(data: dict[Any, Any]) -> Profile | None:
     values = dict(_DEFAULTS)
     for field, raw in data.items():
+        if type(field) is not str:
+            return None
         limit = _LIST_FIELDS.get(field)
         if limit is None:
             if field != "medical_supervision" or type(raw) is not bool:
@@ -64,36 +67,58 @@ def _from_known_entries(data: dict[Any, Any]) -> Profile | None:
         entries = []
         for entry in raw:
             try:
-                validated = _validated(field, _key(entry))
-            except _Unusual:
+                entries.append(_validated(field, _key(entry)))
+            except (_Unusual, _Invalid):
                 return None
-            if validated is None:
-                return None
-            entries.append(validated)
         values[field] = tuple(entries)
     profile = construct(Profile, **values)
     object.__setattr__(profile, "__pydantic_fields_set__", set(data))
     return profile
 
 
+class _Invalid(Exception):
+    """The entry is invalid: validate the profile in full, which says why."""
+
+
 # The key keeps each value's exact type: 1, 1.0 and True are equal in Python, yet not equally
 # valid (a dose value must be a number, not a boolean). Keys are tuples and text stays text, so
-# a key always reads back as the entry it came from. Only small entries are remembered: a cache
-# of huge texts or numbers would be memory held for whoever sent them.
-def _key(value: object, depth: int = 0) -> object:
-    if value is None or (type(value) is str and len(value) <= _LONGEST_TEXT):
-        return value
+# a key always reads back as the entry it came from. Only small entries are remembered (valid
+# ones only): a cache of long texts or huge numbers would be memory held for whoever sent them.
+def _key(value: object) -> object:
+    if type(value) is str:
+        if len(value) <= _MOST_TEXT:
+            return value
+        raise _Unusual
+    key, text = _sized_key(value, depth=0)
+    if text > _MOST_TEXT:
+        raise _Unusual
+    return key
+
+
+def _sized_key(value: object, depth: int) -> tuple[object, int]:
+    """The key of ``value``, and how many characters of text it holds."""
+    if value is None:
+        return None, 0
+    if type(value) is str:
+        return value, len(value)
     if type(value) is dict and depth < 2 and len(value) <= _MOST_KEYS:
-        if all(type(name) is str and len(name) <= _LONGEST_TEXT for name in value):
-            return ("dict", tuple((name, _key(item, depth + 1)) for name, item in value.items()))
-    elif type(value) is int and -_LARGEST_INT < value < _LARGEST_INT:
-        return ("int", value)
-    elif type(value) is float or type(value) is bool:
-        return (type(value).__name__, value)
+        items = []
+        text = 0
+        for name, item in value.items():
+            if type(name) is not str:
+                raise _Unusual
+            key, item_text = _sized_key(item, depth + 1)
+            items.append((name, key))
+            text += len(name) + item_text
+        return ("dict", tuple(items)), text
+    if type(value) is int and -_LARGEST_INT < value < _LARGEST_INT:
+        return ("int", value), 0
+    if type(value) is float or type(value) is bool:
+        return (type(value).__name__, value), 0
     raise _Unusual
 
 
-_LONGEST_TEXT = 256
+_MOST_TEXT = 512
 _MOST_KEYS = 8
 _LARGEST_INT = 2**64
 
@@ -107,12 +132,12 @@ def _entry(key: object) -> object:
     return content
 
 
-@lru_cache(maxsize=16384)
-def _validated(field: str, key: object) -> object | None:
-    """The entry validated as pydantic validates it inside a profile; ``None`` if invalid."""
+@lru_cache(maxsize=8192)
+def _validated(field: str, key: object) -> object:
+    """The entry validated as pydantic validates it inside a profile; raises _Invalid if not."""
     try:
         profile = Profile.model_validate({field: [_entry(key)]})
     except ProfileError:
-        return None
+        raise _Invalid from None
     validated: tuple[object, ...] = getattr(profile, field)
     return validated[0]

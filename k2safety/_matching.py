@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from k2safety._construct import Lightly
 from k2safety._knowledge import DrugClassId, Knowledge, knowledge
 
 __all__ = ["Match", "MatchedBy", "match_atc", "match_name", "match_rxnorm"]
@@ -32,7 +33,7 @@ _WORDS = re.compile(r"[^\W\d_]+")
 _MIN_FUZZY_LENGTH = 5
 
 
-class Match(BaseModel):
+class Match(Lightly):
     """One substance (or, for an ATC group code, one drug class) found in a medication entry."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -9,15 +9,17 @@ Everything is sorted, so the order of the lists in a profile never changes a rep
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from k2safety._construct import construct
+from k2safety._construct import Lightly, construct
 from k2safety._knowledge import DrugClassId, Knowledge
 from k2safety._matching import Match
 from k2safety._profile import Form, Goal, Medication, Profile, Supplement
@@ -39,7 +41,7 @@ _VITAMIN_K = frozenset({Form.MK7, Form.MK4, Form.K2, Form.K1})
 _K2 = frozenset({Form.MK7, Form.MK4, Form.K2})
 
 
-class ResolvedMedication(BaseModel):
+class ResolvedMedication(Lightly):
     """A medication as given, and what it resolved to (nothing, if not recognized)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,7 +50,7 @@ class ResolvedMedication(BaseModel):
     matches: tuple[Match, ...]
 
 
-class NormalizedProfile(BaseModel):
+class NormalizedProfile(Lightly):
     """The profile as the rules see it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -91,8 +93,8 @@ class NormalizedProfile(BaseModel):
         )
 
 
-# Parts are cached, shared between profiles and never changed, so they compare by identity: a
-# rule's result can then be remembered by the parts it read at the cost of a pointer hash.
+# Parts are cached, shared between profiles and read only (mappings are proxies), so they compare
+# by identity: a rule's result is then remembered by the parts it read at a pointer hash's cost.
 @dataclass(frozen=True, slots=True, eq=False)
 class SupplementFacts:
     """The planned supplements, summed per form."""
@@ -151,10 +153,29 @@ class Facts(NamedTuple):
     goals: frozenset[Goal]
     conditions: tuple[str, ...]
     medical_supervision: bool
+    shared: bool
+    """Whether the profile is short enough (SHORT_LIST, SHARED_TEXT) for its parts to be shared
+    and its findings remembered by them."""
+
+
+# A profile is shared (its parts cached, its findings remembered) when every list has at most
+# SHORT_LIST entries and its medication names, and its conditions and foods together, hold at
+# most SHARED_TEXT characters. That bounds what each remembered entry holds, so the caches'
+# memory levels off (benchmarks/bench_memory.py); longer profiles are worked out afresh.
+SHORT_LIST = 6
+SHARED_TEXT = 200
 
 
 def normalize(profile: Profile, kb: Knowledge) -> Facts:
     """Sum doses per form and sort everything, so that list order never matters."""
+    shared = (
+        len(profile.medications) <= SHORT_LIST
+        and len(profile.supplements) <= SHORT_LIST
+        and len(profile.foods) <= SHORT_LIST
+        and len(profile.conditions) <= SHORT_LIST
+        and sum(map(len, profile.conditions)) + sum(map(len, profile.foods)) <= SHARED_TEXT
+        and sum(len(m.name or "") for m in profile.medications) <= SHARED_TEXT
+    )
     supplements = _supplements_part(profile.supplements)
     medications = _medications_part(profile.medications)
     food_ids, unrecognized_foods, unrecognized_food_triggers = _foods(profile.foods, kb)
@@ -183,10 +204,37 @@ def normalize(profile: Profile, kb: Knowledge) -> Facts:
         frozenset(goals),
         conditions,
         profile.medical_supervision,
+        shared,
     )
 
 
-@lru_cache(maxsize=8192)
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _shared_when_short(maxsize: int) -> Callable[[_Function], _Function]:
+    """Cache by value when the first argument (a tuple) is short, so equal parts are one object.
+
+    Parts compare by identity, so a rule's finding can be remembered by them; a long list is
+    worked out afresh every time instead, so no cache holds large entries.
+    """
+
+    def decorate(function: _Function) -> _Function:
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @functools.wraps(function)
+        def shared_when_short(entries: tuple[object, ...], *rest: object) -> object:
+            if len(entries) <= SHORT_LIST:
+                return cached(entries, *rest)
+            return function(entries, *rest)
+
+        shared_when_short.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        shared_when_short.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        return cast("_Function", shared_when_short)
+
+    return decorate
+
+
+@_shared_when_short(maxsize=4096)
 def _supplements_part(supplements: tuple[Supplement, ...]) -> SupplementFacts:
     summed: dict[Form, Fraction] = {}
     for supplement in supplements:
@@ -206,9 +254,9 @@ def _supplement_facts(
     totals: tuple[tuple[Form, Fraction], ...], k2_entries: int
 ) -> SupplementFacts:
     return SupplementFacts(
-        totals=dict(totals),
+        totals=MappingProxyType(dict(totals)),
         k2_entries=k2_entries,
-        k2_totals={form: amount for form, amount in totals if form in _K2},
+        k2_totals=MappingProxyType({form: amount for form, amount in totals if form in _K2}),
         vitamin_k=_vitamin_k(
             tuple(
                 (form, amount.numerator, amount.denominator)
@@ -216,7 +264,9 @@ def _supplement_facts(
                 if form in _VITAMIN_K
             )
         ),
-        triggers={form: supplement_trigger(form, amount) for form, amount in totals},
+        triggers=MappingProxyType(
+            {form: supplement_trigger(form, amount) for form, amount in totals}
+        ),
     )
 
 
@@ -229,14 +279,14 @@ def _vitamin_k(totals: tuple[tuple[Form, int, int], ...]) -> VitaminKFacts:
     )
 
 
-@lru_cache(maxsize=8192)
+@_shared_when_short(maxsize=4096)
 def _medications_part(medications: tuple[Medication, ...]) -> MedicationFacts:
     ordered = sorted((_resolved(medication) for medication in medications), key=_first)
     return _medication_facts(tuple(medication for _, medication in ordered))
 
 
 # Shared by every list of the same medications, in whatever order (see _supplement_facts).
-@lru_cache(maxsize=8192)
+@_shared_when_short(maxsize=8192)
 def _medication_facts(resolved: tuple[ResolvedMedication, ...]) -> MedicationFacts:
     unrecognized = tuple(m.given for m in resolved if not m.matches)
     return MedicationFacts(
@@ -250,13 +300,15 @@ def _medication_facts(resolved: tuple[ResolvedMedication, ...]) -> MedicationFac
 
 # Shared by every medication list with the same recognized drugs, whatever else it holds: the
 # anticoagulant rules read only this, so their findings are remembered across many more lists.
-@lru_cache(maxsize=4096)
+@_shared_when_short(maxsize=4096)
 def _drug_classes(recognized: tuple[ResolvedMedication, ...]) -> DrugClassFacts:
     taken: dict[DrugClassId, list[tuple[ResolvedMedication, Match]]] = {}
     for medication in recognized:
         for match in medication.matches:
             taken.setdefault(match.drug_class, []).append((medication, match))
-    return DrugClassFacts(taken={drug_class: tuple(pairs) for drug_class, pairs in taken.items()})
+    return DrugClassFacts(
+        taken=MappingProxyType({drug_class: tuple(pairs) for drug_class, pairs in taken.items()})
+    )
 
 
 def _first(pair: tuple[_Order, ResolvedMedication]) -> _Order:
@@ -266,7 +318,7 @@ def _first(pair: tuple[_Order, ResolvedMedication]) -> _Order:
 _Order = tuple[str, str, tuple[str, ...]]
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _resolved(
     medication: Medication,
 ) -> tuple[_Order, ResolvedMedication]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from k2safety._claims import Claim, Severity
+from k2safety._construct import Lightly
 from k2safety._normalized import NormalizedProfile
 from k2safety._triggers import Trigger
 
@@ -18,7 +19,7 @@ _CARD_NAMESPACE = uuid.UUID("6f0c1d2e-8a43-5b7e-9c1f-2d4e6a8b0c13")
 _SUMMARY_LIMIT = 139
 
 
-class Finding(BaseModel):
+class Finding(Lightly):
     """One thing the person should know, with the claims it rests on."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,7 +34,7 @@ class Finding(BaseModel):
     triggers: tuple[Trigger, ...]
 
 
-class Report(BaseModel):
+class Report(Lightly):
     """The result of screening one profile.
 
     ``findings`` are ordered most severe first, then by code; ``profile`` is the normalized

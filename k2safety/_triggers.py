@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,6 +24,10 @@ class Trigger(BaseModel):
 
     field: TriggerField
     value: str
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt through the cache, so a process receiving many reports shares its triggers.
+        return trigger, (self.field, self.value)
 
 
 def format_mcg(amount: Fraction) -> str:

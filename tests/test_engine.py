@@ -294,7 +294,7 @@ def test_remembered_findings_equal_freshly_worked_out_ones() -> None:
             "medical_supervision": rng.random() < 0.5,
         }
         facts = normalize(profile_from(profile), kb)
-        fresh = [bound._evaluate(bound.inputs(facts)) for bound in _bound_rules(kb)]
+        fresh = [bound.evaluate_afresh(bound.inputs(facts)) for bound in _bound_rules(kb)]
         expected = sorted(
             (finding for finding in fresh if finding is not None),
             key=lambda finding: (-finding.severity.rank, finding.code),
@@ -326,3 +326,38 @@ def test_the_catalog_says_what_each_rule_looks_at() -> None:
     assert rule_inputs("K2-REVERSAL-CLAIM", kb) == ("goals",)
     page = rule_markdown(kb.rules["K2-REVERSAL-CLAIM"], kb)
     assert "**Looks at:** the goals (nothing else in the profile)" in page
+
+
+def test_profiles_with_long_lists_are_worked_out_afresh() -> None:
+    from k2safety._intake import profile_from
+    from k2safety._normalized import SHORT_LIST, normalize
+
+    kb = knowledge()
+    short = {"conditions": [f"condition {n}" for n in range(SHORT_LIST)]}
+    long = {"conditions": [f"condition {n}" for n in range(SHORT_LIST + 1)]}
+    assert normalize(profile_from(short), kb).shared
+    assert not normalize(profile_from(long), kb).shared
+    (consult,) = [bound for bound in _bound_rules(kb) if bound.spec.code == "K2-CONSULT"]
+    consult.evaluate.cache_clear()
+    for profile in (short, long, long):
+        assert "K2-CONSULT" in check(profile).codes
+    assert consult.evaluate.cache_info().currsize == 1  # only the short one is remembered
+    many = [f"drug {n}" for n in range(SHORT_LIST + 1)]
+    first = normalize(profile_from({"medications": many}), kb)
+    second = normalize(profile_from({"medications": many}), kb)
+    assert first.medications is not second.medications  # long lists are not shared
+    assert check({"medications": many}) == check({"medications": many[::-1]})
+
+
+def test_shared_parts_cannot_be_changed() -> None:
+    from fractions import Fraction
+
+    from k2safety._intake import profile_from
+    from k2safety._normalized import normalize
+    from k2safety._profile import Form
+
+    facts = normalize(profile_from(BUSY), knowledge())
+    with pytest.raises(TypeError):
+        facts.supplements.totals[Form.MK7] = Fraction(0)  # type: ignore[index]
+    with pytest.raises(TypeError):
+        facts.drug_classes.taken["vka"] = ()  # type: ignore[index]

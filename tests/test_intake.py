@@ -81,10 +81,7 @@ def test_lookalike_entries_validate_alike(value: JSON) -> None:
 
 
 def test_a_text_subclass_is_validated_in_full() -> None:
-    class Name(str):
-        pass
-
-    value = {"medications": [Name("warfarin")]}
+    value = {"medications": [Text("warfarin")]}
     assert _from_known_entries(value) is None
     assert_same_as_full_validation(value)
 
@@ -106,6 +103,35 @@ def test_only_small_entries_are_remembered() -> None:
         with pytest.raises(ProfileError):
             profile_from(huge)
     assert _validated.cache_info().currsize == 2
+
+
+def test_invalid_entries_are_not_remembered() -> None:
+    _validated.cache_clear()
+    for _ in range(3):
+        with pytest.raises(ProfileError):
+            profile_from({"medications": [{"name": "warfarin", "junk": "x" * 200}]})
+    assert _validated.cache_info().currsize == 0
+
+
+class LooksLikeMedications:
+    """A key that hashes and compares like 'medications' but is not text."""
+
+    def __hash__(self) -> int:
+        return hash("medications")
+
+    def __eq__(self, other: object) -> bool:
+        return other == "medications"
+
+
+class Text(str):
+    pass
+
+
+@pytest.mark.parametrize("key", [LooksLikeMedications(), Text("medications")])
+def test_field_names_that_are_not_plain_text_are_validated_in_full(key: object) -> None:
+    value = {key: ["warfarin"]}
+    assert _from_known_entries(value) is None
+    assert_same_as_full_validation(value)
 
 
 def test_entries_are_shared_between_profiles() -> None:

@@ -1,10 +1,12 @@
 """How a rule is written and registered. Everything else about a rule lives in data/rules.toml.
 
 A rule is a function whose parameters name what it reads: fields of
-:class:`~k2safety._normalized.Facts` (``supplements``, ``medications``, ``foods``,
-``unrecognized_foods``, ``goals``, ``conditions``, ``medical_supervision``) and, if it needs
-thresholds or labels, ``kb``. It sees nothing else, so its result can be remembered by exactly
-those inputs.
+:class:`~k2safety._normalized.Facts` (``supplements``, ``vitamin_k``, ``medications``,
+``drug_classes``, ``foods``, ``unrecognized_foods``, ``goals``, ``conditions``,
+``medical_supervision``) and last, if it needs thresholds or labels, ``kb``. It sees nothing
+else, so its finding can be remembered by exactly those inputs. Read the narrowest part that
+answers the question (``vitamin_k`` rather than ``supplements``): the fewer distinct inputs, the
+more often a finding is remembered.
 """
 
 from __future__ import annotations
