@@ -16,9 +16,10 @@ it, so a slow consumer fills memory, and its helper threads contend with the cal
 (in our measurements the caller spent about twice the CPU per row). Here the caller's thread
 sends and receives itself, one pipe per worker.
 
-Each report is pickled in the worker and unpickled in the caller, which costs the caller about a
-third of what a check costs; that caps how much more processes can give. ``k2safety batch``
-avoids it by having the workers write the output lines themselves.
+Each report is pickled in the worker and unpickled in the caller (as its fields only, see
+:class:`k2safety._construct.Lightly`), which costs the caller about a quarter of what screening
+costs a worker; on a machine with as many cores as workers, that caps how much more processes
+can give. ``k2safety batch`` avoids it by having the workers write the output lines themselves.
 """
 
 from __future__ import annotations

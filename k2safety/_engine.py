@@ -77,8 +77,8 @@ class _BoundRule:
                 f"rule {spec.code}: parameters {list(parameters)} must name inputs among "
                 f"{list(_RULE_INPUTS)}, then 'kb' if it needs the knowledge base"
             )
-        self._downgradable = spec.when_supervised is not None
-        reads = (*takes, "medical_supervision") if self._downgradable else takes
+        downgradable = spec.when_supervised is not None
+        reads = (*takes, "medical_supervision") if downgradable else takes
         self.spec = spec
         self.claims = kb.claims_for(spec.claims)
         self.reads = reads
@@ -100,7 +100,7 @@ class _BoundRule:
             return None
         spec = self.spec
         severity: Severity = spec.severity
-        if spec.when_supervised is not None and inputs[-1]:  # supervised
+        if spec.when_supervised is not None and inputs[-1]:  # the last input: supervised
             severity = spec.when_supervised.severity
         message = spec.message.format_map(hit.values)
         if hit.notes:

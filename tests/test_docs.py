@@ -266,3 +266,13 @@ def test_a_malformed_fixture_fails_generation(tmp_path: Path) -> None:
     (folder / "K2-VKA.toml").write_text("[[fires]]\nprofile = {}\n", "utf-8")
     with pytest.raises(CatalogError, match=r"K2-VKA\.toml: cannot read the examples"):
         read_examples(folder, knowledge().rules)
+
+
+def test_the_speed_page_states_the_limits_the_code_uses() -> None:
+    from k2safety._intake import _MOST_TEXT
+    from k2safety._normalized import SHARED_TEXT, SHORT_LIST
+
+    text = (ROOT / "docs" / "performance.md").read_text("utf-8")
+    assert f"at most {SHORT_LIST} entries in each list" in text
+    assert f"at most {SHARED_TEXT} characters of medication names" in text
+    assert f"at most {_MOST_TEXT} characters long" in text
