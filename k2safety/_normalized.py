@@ -234,7 +234,7 @@ def _shared_when_short(maxsize: int) -> Callable[[_Function], _Function]:
     return decorate
 
 
-@_shared_when_short(maxsize=4096)
+@_shared_when_short(maxsize=16384)
 def _supplements_part(supplements: tuple[Supplement, ...]) -> SupplementFacts:
     summed: dict[Form, Fraction] = {}
     for supplement in supplements:
