@@ -2,7 +2,7 @@
 
 ``check()`` assembles a dozen small models per profile from values that are valid by
 construction. Pydantic's own ``model_construct`` is general (defaults, aliases, private
-attributes) and costs about 4 µs a call, a third of a whole check; this does the same for our
+attributes) and costs about 4 µs a call, a quarter of a whole check; this does the same for our
 plain frozen models in a fraction of that. tests/test_construct.py holds it to equality with
 validated models, so a pydantic change that breaks it fails there first.
 
