@@ -10,7 +10,7 @@ Everything is sorted, so the order of the lists in a profile never changes a rep
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
@@ -71,26 +71,22 @@ class NormalizedProfile(Lightly):
     @property
     def vitamin_k_forms(self) -> tuple[Form, ...]:
         """The forms of vitamin K (K2 or K1) planned as supplements."""
-        return tuple(form for form in self.mcg_per_day if form in _VITAMIN_K)
+        return tuple(_of_forms(_VITAMIN_K, self.mcg_per_day.items()))
 
     @property
     def k2_totals(self) -> dict[Form, Fraction]:
         """The planned forms of vitamin K2 (MK-7, MK-4, K2 with no form) and their totals."""
-        return {form: amount for form, amount in self.mcg_per_day.items() if form in _K2}
+        return _of_forms(_K2, self.mcg_per_day.items())
 
     @property
     def k2_planned(self) -> bool:
         """Whether any vitamin K2 is planned."""
-        return any(form in _K2 for form in self.mcg_per_day)
+        return bool(self.k2_totals)
 
     def matches_in_class(self, drug_class: str) -> tuple[tuple[ResolvedMedication, Match], ...]:
         """Each medication match of the given drug class, with the medication it came from."""
-        return tuple(
-            (medication, match)
-            for medication in self.medications
-            for match in medication.matches
-            if match.drug_class == drug_class
-        )
+        recognized = tuple(medication for medication in self.medications if medication.matches)
+        return _drug_classes(recognized).taken.get(cast("DrugClassId", drug_class), ())
 
 
 # Parts are cached, shared between profiles and read only (mappings are proxies), so they compare
@@ -256,18 +252,23 @@ def _supplement_facts(
     return SupplementFacts(
         totals=MappingProxyType(dict(totals)),
         k2_entries=k2_entries,
-        k2_totals=MappingProxyType({form: amount for form, amount in totals if form in _K2}),
+        k2_totals=MappingProxyType(_of_forms(_K2, totals)),
         vitamin_k=_vitamin_k(
             tuple(
                 (form, amount.numerator, amount.denominator)
-                for form, amount in totals
-                if form in _VITAMIN_K
+                for form, amount in _of_forms(_VITAMIN_K, totals).items()
             )
         ),
         triggers=MappingProxyType(
             {form: supplement_trigger(form, amount) for form, amount in totals}
         ),
     )
+
+
+def _of_forms(
+    forms: frozenset[Form], totals: Iterable[tuple[Form, Fraction]]
+) -> dict[Form, Fraction]:
+    return {form: amount for form, amount in totals if form in forms}
 
 
 # Shared by every regimen with the same vitamin K, whatever its D3 (see _drug_classes).

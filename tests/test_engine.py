@@ -15,6 +15,7 @@ import k2safety
 from k2safety import Profile, ProfileError, Report, Severity, check
 from k2safety._engine import _bound_rules
 from k2safety._knowledge import KnowledgeError, knowledge
+from k2safety._profile import Form
 from k2safety.rules import REGISTRY
 
 BUSY: dict[str, Any] = {
@@ -357,10 +358,25 @@ def test_shared_parts_cannot_be_changed() -> None:
 
     from k2safety._intake import profile_from
     from k2safety._normalized import normalize
-    from k2safety._profile import Form
 
     facts = normalize(profile_from(BUSY), knowledge())
     with pytest.raises(TypeError):
         facts.supplements.totals[Form.MK7] = Fraction(0)  # type: ignore[index]
     with pytest.raises(TypeError):
         facts.drug_classes.taken["vka"] = ()  # type: ignore[index]
+
+
+def test_the_report_profile_answers_what_the_rules_read() -> None:
+    profile = check(BUSY).profile
+    vka = profile.matches_in_class("vka")
+    assert {(medication.given, match.matched_by) for medication, match in vka} == {
+        ("warfrin 5 mg", "approximate"),
+        ("ATC B01AA03", "atc"),
+    }
+    (other,) = profile.matches_in_class("other_anticoagulant")
+    assert other[0].given == "Eliquis"
+    assert profile.matches_in_class("no such class") == ()
+    assert profile.vitamin_k_forms == (Form.MK7, Form.MK4, Form.K2)
+    assert set(profile.k2_totals) == {Form.MK7, Form.MK4, Form.K2}
+    assert profile.k2_planned
+    assert not check({"supplements": [{"ingredient": "D3", "dose": "1000 IU"}]}).profile.k2_planned
