@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
-from k2safety._construct import Lightly
 
 __all__ = ["Claim", "Evidence", "Severity", "Source"]
 
@@ -69,7 +68,7 @@ class Evidence(StrEnum):
     REFERENCE_FACT = "reference_fact"
 
 
-class Source(Lightly):
+class Source(BaseModel):
     """A document claims are taken from. Fields are blank where the project does not know them."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,7 +83,7 @@ class Source(Lightly):
     note: str | None = None
 
 
-class Claim(Lightly):
+class Claim(BaseModel):
     """One thing a source says, in the project's own words, and where the source says it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

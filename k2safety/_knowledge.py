@@ -1,29 +1,43 @@
 """Loads the knowledge base from ``k2safety/data/`` and refuses an inconsistent one.
 
-The data files are the knowledge; this module only reads them into typed, frozen objects and
-checks that they hold together: every id is unique, every cited claim, source and threshold
-exists, every claim is either cited or marked as background, every threshold says whether the
-number is the source's or the project's, and all files carry the same version.
+The data files are the knowledge; this module reads them into typed, frozen objects, joins each
+rule to the function that decides it, and checks that everything holds together:
+
+* every id is unique; every cited claim, source, threshold, drug class and form exists;
+* every claim is cited (by a rule, threshold, drug class or food) or marked as background;
+* a threshold says whether its number is the source's or the project's own choice;
+* the forms and goals in ``terms.toml`` are exactly the :class:`~k2safety.Form` and
+  :class:`~k2safety.Goal` members the rules name;
+* a rule's function takes only parts of the normalized profile and, keyword-only, thresholds
+  and the rule's own parameters; its texts name only thresholds and vocabulary lists in braces,
+  and never write a threshold's number out by hand;
+* all files carry the same version.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import re
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from k2safety._claims import Claim, Evidence, Severity, Source
+from k2safety._claims import Claim, Severity, Source
+from k2safety._terms import Form, Goal
+from k2safety._text import fold
 
 __all__ = [
     "DATA_FILES",
+    "RULE_INPUTS",
     "DrugClass",
-    "DrugClassId",
     "Food",
     "Ingredient",
     "Knowledge",
@@ -32,13 +46,25 @@ __all__ = [
     "Substance",
     "Threshold",
     "build_knowledge",
+    "decimal_text",
     "knowledge",
     "read_data_files",
 ]
 
-DrugClassId = Literal["vka", "other_anticoagulant"]
-
 DATA_FILES = ("sources", "claims", "rules", "thresholds", "vocabulary", "terms")
+
+RULE_INPUTS = (
+    "supplements",
+    "vitamin_k",
+    "medications",
+    "drug_classes",
+    "foods",
+    "unrecognized_foods",
+    "goals",
+    "conditions",
+    "medical_supervision",
+)
+"""The parts of a normalized profile a rule may take, by parameter name (see _normalized.Facts)."""
 
 
 class KnowledgeError(Exception):
@@ -49,25 +75,6 @@ class _Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class _SourceEntry(_Entry):
-    title: str
-    kind: str
-    author: str | None = None
-    publisher: str | None = None
-    year: int | None = None
-    url: str | None = None
-    note: str | None = None
-
-
-class _ClaimEntry(_Entry):
-    id: str
-    source: str
-    locator: str = Field(min_length=1)
-    evidence: Evidence
-    statement: str = Field(min_length=1)
-    background: bool = False
-
-
 class Downgrade(_Entry):
     """A lower severity a rule takes when a doctor supervises the person."""
 
@@ -76,18 +83,25 @@ class Downgrade(_Entry):
 
 
 class RuleSpec(_Entry):
-    """Everything about a rule except the function that decides whether it fires."""
+    """A rule as the data describes it, joined at load to what its function takes."""
 
     code: str = Field(pattern=r"^K2-[A-Z0-9-]+$")
     severity: Severity
     title: str
+    function: str = Field(pattern=r"^[a-z_]+\.[a-z0-9_]+$")
+    """The function that decides whether it fires: ``module.name`` inside ``k2safety.rules``."""
+    parameters: dict[str, str] = Field(default_factory=dict)
+    """Values the function takes by keyword besides thresholds (e.g. which drug class)."""
     claims: tuple[str, ...] = Field(min_length=1)
-    thresholds: tuple[str, ...] = ()
     checks: str
     why: str
     message: str
     notes: dict[str, str] = Field(default_factory=dict)
     when_supervised: Downgrade | None = None
+    inputs: tuple[str, ...] = ()
+    """The parts of the profile the function reads: its parameters (filled in at load)."""
+    thresholds: tuple[str, ...] = ()
+    """The thresholds the function compares against or the texts name (filled in at load)."""
 
 
 class Threshold(_Entry):
@@ -108,15 +122,18 @@ class Threshold(_Entry):
 
 
 class DrugClass(_Entry):
+    id: str
     label: str
     atc_prefixes: tuple[str, ...]
+    reversed_by_vitamin_k1: bool = False
+    """Whether vitamin K1 is the antidote doctors use to reverse the class."""
     claims: tuple[str, ...]
 
 
 class Substance(_Entry):
     id: str
     name: str
-    drug_class: DrugClassId = Field(alias="class")
+    drug_class: str = Field(alias="class")
     atc: tuple[str, ...] = ()
     rxnorm: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
@@ -124,7 +141,9 @@ class Substance(_Entry):
 
 
 class Ingredient(_Entry):
-    form: str
+    form: Form
+    label: str
+    """How the form is named in a message, e.g. "MK-7 (vitamin K2)"."""
     aliases: tuple[str, ...]
     vitamin_k: bool
     k2: bool
@@ -134,12 +153,15 @@ class Ingredient(_Entry):
 class Food(_Entry):
     id: str
     aliases: tuple[str, ...]
-    vitamin_k: str | None = None
+    supplies: Form | None = None
+    """The form of vitamin K the food is a notable source of, if any."""
+    note: str | None = None
+    """A sentence a finding adds when the food is why it fired."""
     claims: tuple[str, ...] = ()
 
 
-class Goal(_Entry):
-    id: str
+class GoalEntry(_Entry):
+    id: Goal
     label: str
 
 
@@ -148,11 +170,11 @@ class _Versioned(_Entry):
 
 
 class _SourcesFile(_Versioned):
-    sources: dict[str, _SourceEntry]
+    sources: dict[str, dict[str, Any]]
 
 
 class _ClaimsFile(_Versioned):
-    claims: tuple[_ClaimEntry, ...]
+    claims: tuple[dict[str, Any], ...]
 
 
 class _RulesFile(_Versioned):
@@ -164,14 +186,33 @@ class _ThresholdsFile(_Versioned):
 
 
 class _VocabularyFile(_Versioned):
-    classes: dict[DrugClassId, DrugClass]
+    classes: dict[str, DrugClass]
     substances: tuple[Substance, ...]
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _ids_from_keys(cls, classes: object) -> object:
+        if isinstance(classes, dict):
+            return {key: {"id": key, **entry} for key, entry in classes.items()}
+        return classes
 
 
 class _TermsFile(_Versioned):
     ingredients: tuple[Ingredient, ...]
     foods: tuple[Food, ...]
-    goals: tuple[Goal, ...]
+    goals: tuple[GoalEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBinding:
+    """A rule's data joined to its function and to the values the function takes."""
+
+    spec: RuleSpec
+    function: Callable[..., Any]
+    claims: tuple[Claim, ...]
+    keywords: Mapping[str, object]
+    """Thresholds (exact fractions) and parameters, by the function's keyword names; the
+    ``drug_class`` parameter is given as its :class:`DrugClass`."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -183,11 +224,20 @@ class Knowledge:
     claims: Mapping[str, Claim]
     rules: Mapping[str, RuleSpec]
     thresholds: Mapping[str, Threshold]
-    classes: Mapping[DrugClassId, DrugClass]
+    classes: Mapping[str, DrugClass]
     substances: Mapping[str, Substance]
     ingredients: tuple[Ingredient, ...]
     foods: tuple[Food, ...]
-    goals: tuple[Goal, ...]
+    goals: tuple[GoalEntry, ...]
+    bindings: tuple[RuleBinding, ...]
+    """Every rule joined to its function, in code order."""
+    ingredient_terms: Mapping[str, Ingredient]
+    """Each form's name and aliases, folded, to the ingredient."""
+    food_terms: Mapping[str, Food]
+    """Each food's id and aliases, folded, to the food."""
+    vitamin_k_forms: frozenset[Form]
+    k2_forms: frozenset[Form]
+    iu_forms: frozenset[Form]
 
     def threshold(self, name: str) -> Fraction:
         """The exact value of a threshold, by name."""
@@ -195,6 +245,28 @@ class Knowledge:
 
     def claims_for(self, ids: Iterable[str]) -> tuple[Claim, ...]:
         return tuple(self.claims[claim_id] for claim_id in ids)
+
+    def ingredient(self, form: Form) -> Ingredient:
+        """The ingredient entry of a form."""
+        return next(entry for entry in self.ingredients if entry.form is form)
+
+    def goal_label(self, goal: Goal) -> str:
+        """The words shown for a goal."""
+        return next(entry.label for entry in self.goals if entry.id is goal)
+
+    def citations(self) -> dict[str, list[str]]:
+        """Who cites each claim: ``rule K2-…``, ``threshold …``, ``drug class …``, ``food …``."""
+        cited: dict[str, list[str]] = {}
+        owners: list[tuple[str, Iterable[str]]] = [
+            (f"rule {code}", spec.claims) for code, spec in self.rules.items()
+        ]
+        owners += [(f"threshold {name}", t.claims) for name, t in self.thresholds.items()]
+        owners += [(f"drug class {name}", c.claims) for name, c in self.classes.items()]
+        owners += [(f"food {food.id}", food.claims) for food in self.foods]
+        for owner, claim_ids in owners:
+            for claim_id in claim_ids:
+                cited.setdefault(claim_id, []).append(owner)
+        return cited
 
 
 def read_data_files() -> dict[str, dict[str, Any]]:
@@ -206,102 +278,223 @@ def read_data_files() -> dict[str, dict[str, Any]]:
 
 
 def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
-    """Validate raw data-file contents and check that they are consistent."""
+    """Validate raw data-file contents, join the rules to their functions, check consistency."""
     try:
         sources_file = _SourcesFile.model_validate(raw["sources"])
         claims_file = _ClaimsFile.model_validate(raw["claims"])
         rules_file = _RulesFile.model_validate(raw["rules"])
         thresholds_file = _ThresholdsFile.model_validate(raw["thresholds"])
-        vocabulary_file = _VocabularyFile.model_validate(raw["vocabulary"])
-        terms_file = _TermsFile.model_validate(raw["terms"])
+        vocabulary = _VocabularyFile.model_validate(raw["vocabulary"])
+        terms = _TermsFile.model_validate(raw["terms"])
+        sources = {key: Source(id=key, **entry) for key, entry in sources_file.sources.items()}
+        claims = _claims(claims_file.claims, sources)
     except ValidationError as error:
         raise KnowledgeError(f"malformed data file: {error}") from None
-    files: list[_Versioned] = [
-        sources_file,
-        claims_file,
-        rules_file,
-        thresholds_file,
-        vocabulary_file,
-        terms_file,
-    ]
+    files = [sources_file, claims_file, rules_file, thresholds_file, vocabulary, terms]
     versions = {file.version for file in files}
-    if len(versions) != 1:
-        raise KnowledgeError(f"data files disagree on the version: {sorted(versions)}")
-
-    sources = {
-        source_id: Source(id=source_id, **entry.model_dump())
-        for source_id, entry in sources_file.sources.items()
-    }
-    claims: dict[str, Claim] = {}
-    for entry in claims_file.claims:
-        _require(entry.id not in claims, f"claim id {entry.id!r} is used twice")
-        _require(
-            entry.source in sources, f"claim {entry.id!r} cites unknown source {entry.source!r}"
-        )
-        claims[entry.id] = Claim(
-            **entry.model_dump(exclude={"source"}), source=sources[entry.source]
-        )
-
+    _require(len(versions) == 1, f"data files disagree on the version: {sorted(versions)}")
+    thresholds = thresholds_file.thresholds
+    substances = _unique({s.id: s for s in vocabulary.substances}, vocabulary.substances, "id")
+    _check_vocabulary(vocabulary)
+    _check_terms(terms)
+    prose = _prose_values(thresholds, vocabulary, terms)
     rules: dict[str, RuleSpec] = {}
-    for spec in rules_file.rules:
+    bindings = []
+    for spec in sorted(rules_file.rules, key=lambda spec: spec.code):
         _require(spec.code not in rules, f"rule code {spec.code!r} is used twice")
+        spec, binding = _bind(spec, claims, thresholds, vocabulary.classes, prose)
         rules[spec.code] = spec
-
-    substances: dict[str, Substance] = {}
-    for substance in vocabulary_file.substances:
-        _require(substance.id not in substances, f"substance id {substance.id!r} is used twice")
-        substances[substance.id] = substance
-
-    _check_references(claims, rules, thresholds_file.thresholds, vocabulary_file, terms_file)
-    _check_vocabulary(vocabulary_file)
-    return Knowledge(
+        bindings.append(binding)
+    _check_functions_used(rules.values())
+    kb = Knowledge(
         version=versions.pop(),
-        sources=sources,
-        claims=claims,
-        rules=rules,
-        thresholds=thresholds_file.thresholds,
-        classes=vocabulary_file.classes,
-        substances=substances,
-        ingredients=terms_file.ingredients,
-        foods=terms_file.foods,
-        goals=terms_file.goals,
+        sources=MappingProxyType(sources),
+        claims=MappingProxyType(claims),
+        rules=MappingProxyType(rules),
+        thresholds=MappingProxyType(thresholds),
+        classes=MappingProxyType(vocabulary.classes),
+        substances=MappingProxyType(substances),
+        ingredients=terms.ingredients,
+        foods=terms.foods,
+        goals=terms.goals,
+        bindings=tuple(bindings),
+        ingredient_terms=MappingProxyType(
+            {fold(name): i for i in terms.ingredients for name in (i.form.value, *i.aliases)}
+        ),
+        food_terms=MappingProxyType(
+            {fold(name): food for food in terms.foods for name in (food.id, *food.aliases)}
+        ),
+        vitamin_k_forms=frozenset(i.form for i in terms.ingredients if i.vitamin_k),
+        k2_forms=frozenset(i.form for i in terms.ingredients if i.k2),
+        iu_forms=frozenset(i.form for i in terms.ingredients if i.iu),
     )
+    _check_citations(kb)
+    return kb
 
 
-def _check_references(
+def _claims(entries: Iterable[dict[str, Any]], sources: Mapping[str, Source]) -> dict[str, Claim]:
+    claims: dict[str, Claim] = {}
+    for entry in entries:
+        claim_id, source_id = entry.get("id"), entry.get("source")
+        _require(isinstance(claim_id, str), f"a claim has no id: {entry}")
+        _require(claim_id not in claims, f"claim id {claim_id!r} is used twice")
+        _require(source_id in sources, f"claim {claim_id!r} cites unknown source {source_id!r}")
+        claims[str(claim_id)] = Claim.model_validate({**entry, "source": sources[str(source_id)]})
+    return claims
+
+
+def _unique(by_id: dict[str, Substance], entries: tuple[Substance, ...], what: str) -> dict[str, Substance]:
+    _require(len(by_id) == len(entries), f"a substance {what} is used twice")
+    return by_id
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+def _prose_values(
+    thresholds: Mapping[str, Threshold], vocabulary: _VocabularyFile, terms: _TermsFile
+) -> dict[str, str]:
+    """What a rule's texts may name in braces besides the values its function gives."""
+    values = {name: decimal_text(threshold.value) for name, threshold in thresholds.items()}
+    vitamin_k = [i.form for i in terms.ingredients if i.vitamin_k]
+    values["vitamin_k_forms"] = ", ".join(vitamin_k)
+    values["vitamin_k_foods"] = ", ".join(f.id for f in terms.foods if f.supplies in vitamin_k)
+    values["mk7_foods"] = ", ".join(f.id for f in terms.foods if f.supplies is Form.MK7)
+    for class_id, drug_class in vocabulary.classes.items():
+        names = [s.name for s in vocabulary.substances if s.drug_class == class_id]
+        values[f"{class_id}_substances"] = ", ".join(names)
+        values[f"{class_id}_atc"] = ", ".join(drug_class.atc_prefixes)
+    return values
+
+
+def _bind(
+    spec: RuleSpec,
     claims: Mapping[str, Claim],
-    rules: Mapping[str, RuleSpec],
     thresholds: Mapping[str, Threshold],
-    vocabulary: _VocabularyFile,
-    terms: _TermsFile,
-) -> None:
-    cited: set[str] = set()
-    for spec in rules.values():
-        for claim_id in spec.claims:
-            _require(claim_id in claims, f"rule {spec.code} cites unknown claim {claim_id!r}")
-            _require(
-                not claims[claim_id].background,
-                f"rule {spec.code} rests on {claim_id!r}, which is marked as background",
-            )
-        for name in spec.thresholds:
-            _require(name in thresholds, f"rule {spec.code} uses unknown threshold {name!r}")
-        cited.update(spec.claims)
-    others = [(f"threshold {name}", t.claims) for name, t in thresholds.items()]
-    others += [(f"drug class {name}", c.claims) for name, c in vocabulary.classes.items()]
-    others += [(f"food {food.id}", food.claims) for food in terms.foods]
-    for owner, claim_ids in others:
-        for claim_id in claim_ids:
-            _require(claim_id in claims, f"{owner} cites unknown claim {claim_id!r}")
-    for name, threshold in thresholds.items():
-        _require(
-            threshold.origin == "editorial" or bool(threshold.claims),
-            f"threshold {name} says it comes from a source but cites no claim",
-        )
-    for claim in claims.values():
-        _require(
-            claim.id in cited or claim.background,
-            f"claim {claim.id!r} is cited by no rule and not marked as background",
-        )
+    classes: Mapping[str, DrugClass],
+    prose: Mapping[str, str],
+) -> tuple[RuleSpec, RuleBinding]:
+    code = spec.code
+    _require(not spec.inputs and not spec.thresholds, f"rule {code}: inputs and thresholds are "
+             "worked out from its function and texts; do not write them in rules.toml")
+    for claim_id in spec.claims:
+        _require(claim_id in claims, f"rule {code} cites unknown claim {claim_id!r}")
+        _require(not claims[claim_id].background,
+                 f"rule {code} rests on {claim_id!r}, which is marked as background")
+    drug_class = spec.parameters.get("drug_class")
+    _require(drug_class is None or drug_class in classes,
+             f"rule {code}: unknown drug class {drug_class!r}")
+    function = _rule_function(spec)
+    inputs, keyword_names = _signature(code, function)
+    unknown = [name for name in keyword_names if name not in thresholds and name not in spec.parameters]
+    _require(not unknown, f"rule {code}: its function takes {unknown}, which are neither "
+             "thresholds nor parameters of the rule")
+    unused = sorted(set(spec.parameters) - set(keyword_names))
+    _require(not unused, f"rule {code}: parameters {unused} are not taken by its function")
+    texts = {"title": spec.title, "checks": spec.checks, "why": spec.why}
+    named = [name for text in (*texts.values(), spec.message, *spec.notes.values())
+             for name in _PLACEHOLDER.findall(text) if name in thresholds]
+    rule_thresholds = tuple(dict.fromkeys(
+        [name for name in keyword_names if name in thresholds] + named
+    ))
+    for field, text in texts.items():
+        for name in _PLACEHOLDER.findall(text):
+            _require(name in prose, f"rule {code}: {field} names {{{name}}}, which is neither a "
+                     "threshold nor a vocabulary list")
+    _check_no_written_numbers(spec, thresholds)
+    filled = {name: prose[name] for name in rule_thresholds}
+    spec = spec.model_copy(
+        update={
+            "title": _fill(spec.title, prose),
+            "checks": _fill(spec.checks, prose),
+            "why": _fill(spec.why, prose),
+            "message": _fill_some(spec.message, filled),
+            "notes": {name: _fill_some(text, filled) for name, text in spec.notes.items()},
+            "inputs": inputs,
+            "thresholds": rule_thresholds,
+        }
+    )
+    keywords: dict[str, object] = {
+        name: thresholds[name].value
+        if name in thresholds
+        else classes[spec.parameters[name]]
+        if name == "drug_class"
+        else spec.parameters[name]
+        for name in keyword_names
+    }
+    binding = RuleBinding(
+        spec=spec,
+        function=function,
+        claims=tuple(claims[claim_id] for claim_id in spec.claims),
+        keywords=MappingProxyType(keywords),
+    )
+    return spec, binding
+
+
+def _rule_function(spec: RuleSpec) -> Callable[..., Any]:
+    module_name, name = spec.function.split(".")
+    try:
+        module = importlib.import_module(f"k2safety.rules.{module_name}")
+        function: Callable[..., Any] = getattr(module, name)
+    except (ImportError, AttributeError):
+        raise KnowledgeError(f"rule {spec.code}: no function {spec.function} in k2safety.rules")
+    _require(bool(inspect.getdoc(function)), f"rule {spec.code}: {spec.function} has no docstring")
+    return function
+
+
+def _signature(code: str, function: Callable[..., Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    inputs: list[str] = []
+    keywords: list[str] = []
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+            keywords.append(parameter.name)
+        elif parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            _require(parameter.name in RULE_INPUTS, f"rule {code}: parameter {parameter.name!r} "
+                     f"is not a part of the profile; parts: {list(RULE_INPUTS)}")
+            inputs.append(parameter.name)
+        else:
+            raise KnowledgeError(f"rule {code}: parameter {parameter.name!r} must be a profile "
+                                 "part or keyword-only")
+    _require(bool(inputs), f"rule {code}: its function reads no part of the profile")
+    return tuple(inputs), tuple(keywords)
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda match: values[match[1]], text)
+
+
+def _fill_some(text: str, values: Mapping[str, str]) -> str:
+    """Fill the thresholds a message names now; the function's values are filled when it fires."""
+    return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), text)
+
+
+_NUMBER = re.compile(r"(?<![\w.{])\d+(?:\.\d+)?(?![\w}]|\.\d)")
+
+
+def _check_no_written_numbers(spec: RuleSpec, thresholds: Mapping[str, Threshold]) -> None:
+    """A threshold's number appears in a rule's texts only through its placeholder."""
+    numbers = {decimal_text(t.value): name for name, t in thresholds.items()}
+    texts = [spec.title, spec.checks, spec.why, spec.message, *spec.notes.values()]
+    for text in texts:
+        for written in _NUMBER.findall(text):
+            _require(written not in numbers, f"rule {spec.code} writes {written} by hand; "
+                     f"write {{{numbers.get(written)}}} so the number comes from thresholds.toml")
+
+
+def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
+    used: dict[str, str] = {}
+    for spec in specs:
+        owner = used.setdefault(spec.function, spec.code)
+        _require(owner == spec.code or "drug_class" in spec.parameters,
+                 f"rules {owner} and {spec.code} share {spec.function} without parameters")
+    from k2safety import rules
+
+    for module in rules.MODULES:
+        for name, function in vars(module).items():
+            if inspect.isfunction(function) and function.__module__ == module.__name__ and \
+                    not name.startswith("_"):
+                qualified = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
+                _require(qualified in used, f"rule function {qualified} is used by no rule")
 
 
 def _check_vocabulary(vocabulary: _VocabularyFile) -> None:
@@ -321,10 +514,73 @@ def _check_vocabulary(vocabulary: _VocabularyFile) -> None:
         for rxcui in substance.rxnorm:
             _require(rxcui.isdigit(), f"{substance.id}: RxNorm id {rxcui!r} is not all digits")
         for term in (substance.name, *substance.brands, *substance.synonyms):
-            owner = seen_terms.setdefault(term.casefold(), substance.id)
+            owner = seen_terms.setdefault(fold(term), substance.id)
             _require(
                 owner == substance.id, f"name {term!r} is listed for {owner} and {substance.id}"
             )
+
+
+def _check_terms(terms: _TermsFile) -> None:
+    forms = [ingredient.form for ingredient in terms.ingredients]
+    _require(sorted(forms) == sorted(Form), f"terms.toml forms {forms} must be {list(Form)}")
+    goals = [goal.id for goal in terms.goals]
+    _require(sorted(goals) == sorted(Goal), f"terms.toml goals {goals} must be {list(Goal)}")
+    for ingredient in terms.ingredients:
+        _require(not ingredient.k2 or ingredient.vitamin_k, f"{ingredient.form}: K2 is vitamin K")
+    vitamin_k = {ingredient.form for ingredient in terms.ingredients if ingredient.vitamin_k}
+    for food in terms.foods:
+        _require(food.supplies is None or food.supplies in vitamin_k,
+                 f"food {food.id}: supplies {food.supplies}, which is not a form of vitamin K")
+    seen: dict[str, str] = {}
+    for owner, names in [(i.form.value, (i.form.value, *i.aliases)) for i in terms.ingredients] + [
+        (food.id, (food.id, *food.aliases)) for food in terms.foods
+    ]:
+        for name in names:
+            first = seen.setdefault(fold(name), owner)
+            _require(first == owner, f"term {name!r} is listed for {first} and {owner}")
+
+
+def _check_citations(kb: Knowledge) -> None:
+    cited = kb.citations()
+    for owner_claims in cited.items():
+        claim_id, owners = owner_claims
+        _require(claim_id in kb.claims, f"{owners[0]} cites unknown claim {claim_id!r}")
+    for name, threshold in kb.thresholds.items():
+        _require(
+            threshold.origin == "editorial" or bool(threshold.claims),
+            f"threshold {name} says it comes from a source but cites no claim",
+        )
+    # Findings rest only on the claims rules cite; any other claim is background, which
+    # thresholds, drug classes and foods may still cite for where their facts come from.
+    by_rules = {claim_id for spec in kb.rules.values() for claim_id in spec.claims}
+    for claim in kb.claims.values():
+        _require(
+            (claim.id in by_rules) != claim.background,
+            f"claim {claim.id!r} must be either cited by a rule or marked as background, not "
+            + ("both" if claim.background else "neither"),
+        )
+
+
+def decimal_text(value: Fraction) -> str:
+    """An exact fraction as decimal text when it has a finite expansion (thresholds always do).
+
+    >>> decimal_text(Fraction(90)), decimal_text(Fraction(1, 8)), decimal_text(Fraction(1, 3))
+    ('90', '0.125', '1/3')
+    """
+    rest = value.denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return str(value)
+    scaled, places = value, 0
+    while scaled.denominator != 1:
+        scaled *= 10
+        places += 1
+    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+    whole, fraction = (digits[:-places], digits[-places:]) if places else (digits, "")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
 
 
 def _require(condition: bool, problem: str) -> None:
@@ -344,3 +600,4 @@ def knowledge() -> Knowledge:
             if _loaded is None:
                 _loaded = build_knowledge(read_data_files())
     return _loaded
+

@@ -9,11 +9,8 @@ that validates to an equal profile.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
-from enum import StrEnum
 from fractions import Fraction
-from functools import cache, lru_cache
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -31,37 +28,105 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from k2safety._errors import ProfileError
-from k2safety._knowledge import Ingredient, knowledge
-from k2safety._matching import Match, match_atc, match_name, match_rxnorm
+from k2safety._knowledge import knowledge
+from k2safety._matching import Match, match_medication
 from k2safety._profile_errors import describe, profile_error
-from k2safety._units import ACCEPTED_UNITS, DoseProblem, parse_dose
+from k2safety._terms import Form, Goal
+from k2safety._text import fold
+from k2safety._units import ACCEPTED_UNITS, DoseProblem, Period, parse_dose
 
-__all__ = ["DoseObject", "Form", "Goal", "Medication", "Profile", "Supplement"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_TEXT",
+    "DoseObject",
+    "EntryProblem",
+    "Medication",
+    "Profile",
+    "Supplement",
+    "atc_code",
+    "daily_amount",
+    "goal_named",
+    "medication_label",
+    "ingredient_form",
+    "rxnorm_id",
+]
 
 MAX_ENTRIES = 100
-_TERM_SEPARATORS = re.compile(r"[\s_\-]+")
+"""The most entries a list in a profile may hold (goals: one of each)."""
+MAX_TEXT = 200
+"""The longest medication name, food or condition, in characters."""
 
 
-class Form(StrEnum):
-    """The supplement forms k2safety knows, by their canonical names."""
-
-    MK7 = "MK-7"
-    MK4 = "MK-4"
-    K2 = "K2"
-    K1 = "K1"
-    D3 = "D3"
+class EntryProblem(ValueError):
+    """One entry of a profile is not valid; the message says why and what would be accepted."""
 
 
-_FORMS = {form.value: form for form in Form}
+# The functions below decide what an entry means. Both the pydantic model (which explains any
+# problem) and the reader check() uses on plain JSON (k2safety._reader) call them, so the two
+# can never disagree about what is valid.
 
 
-class Goal(StrEnum):
-    """Why the person plans to take K2."""
+def ingredient_form(value: object) -> Form:
+    """The form an ingredient name denotes, e.g. ``"menaquinone-7"`` → ``Form.MK7``."""
+    if not isinstance(value, str):
+        raise EntryProblem("must be text naming an ingredient, e.g. 'MK-7'")
+    ingredient = knowledge().ingredient_terms.get(fold(value))
+    if ingredient is None:
+        accepted = ", ".join(i.form for i in knowledge().ingredients)
+        raise EntryProblem(
+            f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
+            "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
+        )
+    return ingredient.form
 
-    REVERSE_CALCIFICATION = "reverse_calcification"
-    PREVENT_CALCIFICATION = "prevent_calcification"
-    ARTERIAL_HEALTH = "arterial_health"
-    BONE_HEALTH = "bone_health"
+
+def goal_named(value: object) -> Goal:
+    """The goal a text names, e.g. ``"Reverse calcification"`` → ``Goal.REVERSE_CALCIFICATION``."""
+    if isinstance(value, str):
+        folded = fold(value).replace(" ", "_")
+        if folded in Goal._value2member_map_:
+            return Goal(folded)
+    accepted = ", ".join(goal.value for goal in Goal)
+    raise EntryProblem(f"{describe(value)} is not a known goal; accepted: {accepted}")
+
+
+def daily_amount(form: Form, dose: str | dict[str, Any], per: Period | None) -> Fraction:
+    """The exact amount per day in micrograms (IU converted for the forms that allow it)."""
+    daily = parse_dose(dose, per)
+    if daily.unit == "mcg":
+        return daily.per_day
+    kb = knowledge()
+    if form not in kb.iu_forms:
+        raise DoseProblem(
+            f"{form.value} cannot be dosed in IU: vitamin K has no international unit and is "
+            "dosed by mass; give the amount in micrograms, e.g. '180 mcg' "
+            f"(IU is accepted for {' and '.join(f'vitamin {f.value}' for f in sorted(kb.iu_forms))}"
+            " only)"
+        )
+    return daily.per_day / kb.threshold("d3_iu_per_mcg")
+
+
+_ATC = re.compile(r"[A-Z]\d{2}(?:[A-Z](?:[A-Z](?:\d{2})?)?)?")
+
+
+def atc_code(value: str) -> str:
+    """An ATC code or group, upper-cased, e.g. ``"b01aa03"`` → ``"B01AA03"``."""
+    code = value.strip().upper()
+    if not _ATC.fullmatch(code):
+        raise EntryProblem(
+            f"{describe(value)} is not an ATC code; expected e.g. 'B01AA03' (or a group 'B01AA')"
+        )
+    return code
+
+
+def rxnorm_id(value: str) -> str:
+    """An RxNorm id: digits, as text."""
+    rxcui = value.strip()
+    if not (rxcui.isascii() and rxcui.isdigit() and len(rxcui) <= 12):
+        raise EntryProblem(
+            f"{describe(value)} is not an RxNorm id; expected digits as text, e.g. '11289'"
+        )
+    return rxcui
 
 
 def _fail(message: str, *, field: str | None = None) -> PydanticCustomError:
@@ -72,18 +137,16 @@ def _fail(message: str, *, field: str | None = None) -> PydanticCustomError:
     return PydanticCustomError("k2_invalid", "{message}", context)
 
 
-@lru_cache(maxsize=1024)
-def _fold_term(text: str) -> str:
-    return _TERM_SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+def _explained(function: Any) -> Any:
+    """``function`` as a pydantic validator: an :class:`EntryProblem` becomes its error."""
 
+    def validate(value: Any) -> Any:
+        try:
+            return function(value)
+        except EntryProblem as problem:
+            raise _fail(str(problem)) from None
 
-@cache
-def _ingredient_aliases() -> dict[str, Ingredient]:
-    aliases: dict[str, Ingredient] = {}
-    for ingredient in knowledge().ingredients:
-        for name in (ingredient.form, *ingredient.aliases):
-            aliases[_fold_term(name)] = ingredient
-    return aliases
+    return validate
 
 
 class _IngredientSchema:
@@ -101,29 +164,12 @@ class _IngredientSchema:
         }
 
 
-def _ingredient(value: object) -> Form:
-    if not isinstance(value, str):
-        raise _fail("must be text naming an ingredient, e.g. 'MK-7'")
-    ingredient = _ingredient_aliases().get(_fold_term(value))
-    if ingredient is None:
-        accepted = ", ".join(i.form for i in knowledge().ingredients)
-        raise _fail(
-            f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
-            "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
-        )
-    return _FORMS[ingredient.form]
-
-
-def _goal(value: object) -> Goal:
-    if isinstance(value, str):
-        folded = _fold_term(value).replace(" ", "_")
-        if folded in Goal._value2member_map_:
-            return Goal(folded)
-    accepted = ", ".join(goal.value for goal in Goal)
-    raise _fail(f"{describe(value)} is not a known goal; accepted: {accepted}")
-
-
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+_Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+]
 
 
 class _Frozen(BaseModel):
@@ -162,7 +208,7 @@ _DoseField = Annotated[
 class Supplement(_Frozen):
     """One planned supplement: what it is and how much."""
 
-    ingredient: Annotated[Form, BeforeValidator(_ingredient), _IngredientSchema()]
+    ingredient: Annotated[Form, BeforeValidator(_explained(ingredient_form)), _IngredientSchema()]
     dose: _DoseField
     per: Literal["day", "week"] | None = Field(
         default=None,
@@ -173,59 +219,31 @@ class Supplement(_Frozen):
     @property
     def mcg_per_day(self) -> Fraction:
         """The exact amount per day, in micrograms (D3 given in IU is converted, 40 IU = 1 mcg)."""
-        return _mcg_per_day(self.ingredient, self.dose, self.per)
+        dose = self.dose
+        raw = dose if isinstance(dose, str) else {"value": dose.value, "unit": dose.unit}
+        return daily_amount(self.ingredient, raw, self.per)
 
     @model_validator(mode="after")
     def _read_dose(self) -> Self:
         try:
-            _mcg_per_day(self.ingredient, self.dose, self.per)
+            self.mcg_per_day  # noqa: B018 - read to refuse a dose that cannot be read
         except DoseProblem as problem:
             raise _fail(str(problem), field="per" if problem.about_per else "dose") from None
         return self
 
 
-# Models are frozen and hashable, so each distinct dose is read once; properties re-read the
-# cache instead of storing private attributes, which costs pydantic more than the lookup.
-@lru_cache(maxsize=4096)
-def _mcg_per_day(
-    form: Form, dose: str | DoseObject, per: Literal["day", "week"] | None
-) -> Fraction:
-    raw = dose if isinstance(dose, str) else {"value": dose.value, "unit": dose.unit}
-    daily = parse_dose(raw, per)
-    if daily.unit == "mcg":
-        return daily.per_day
-    if not _ingredient_aliases()[_fold_term(form.value)].iu:
-        raise DoseProblem(
-            f"{form.value} cannot be dosed in IU: vitamin K has no international unit and is "
-            "dosed by mass; give the amount in micrograms, e.g. '180 mcg' "
-            "(IU is accepted for vitamin D3 only)"
-        )
-    return daily.per_day / knowledge().threshold("d3_iu_per_mcg")
+def _optional(function: Any, wrong_type: str | None) -> Any:
+    def validate(value: object) -> object:
+        if not isinstance(value, str):
+            if value is None or wrong_type is None:
+                return value  # None, or a type pydantic's own error describes
+            raise _fail(wrong_type)
+        try:
+            return function(value)
+        except EntryProblem as problem:
+            raise _fail(str(problem)) from None
 
-
-_ATC = re.compile(r"[A-Z]\d{2}(?:[A-Z](?:[A-Z](?:\d{2})?)?)?")
-
-
-def _atc(value: object) -> object:
-    if isinstance(value, str):
-        code = value.strip().upper()
-        if _ATC.fullmatch(code):
-            return code
-        raise _fail(
-            f"{describe(value)} is not an ATC code; expected e.g. 'B01AA03' (or a group 'B01AA')"
-        )
-    return value
-
-
-def _rxnorm(value: object) -> object:
-    if isinstance(value, str):
-        rxcui = value.strip()
-        if rxcui.isascii() and rxcui.isdigit() and len(rxcui) <= 12:
-            return rxcui
-        raise _fail(f"{describe(value)} is not an RxNorm id; expected digits as text, e.g. '11289'")
-    if value is not None:
-        raise _fail("must be an RxNorm id given as text of digits, e.g. '11289'")
-    return value
+    return validate
 
 
 def _medication_shape(value: object) -> object:
@@ -240,43 +258,39 @@ class Medication(_Frozen):
     """A medication, by name (free text), ATC code or RxNorm ingredient id."""
 
     name: _Text | None = None
-    atc: Annotated[str | None, BeforeValidator(_atc)] = None
-    rxnorm: Annotated[str | None, BeforeValidator(_rxnorm)] = None
+    atc: Annotated[
+        str | None, BeforeValidator(_optional(atc_code, None))
+    ] = None
+    rxnorm: Annotated[
+        str | None,
+        BeforeValidator(
+            _optional(rxnorm_id, "must be an RxNorm id given as text of digits, e.g. '11289'")
+        ),
+    ] = None
 
     @property
     def matches(self) -> tuple[Match, ...]:
         """The substances (or drug classes) this entry resolved to; empty if not recognized."""
-        return _resolve(self.name, self.atc, self.rxnorm)
+        return match_medication(self.name, self.atc, self.rxnorm)
 
     @property
     def label(self) -> str:
         """How the entry is shown in a report: its name, else its codes."""
-        if self.name is not None:
-            return self.name
-        codes = [
-            f"ATC {self.atc}" if self.atc else "",
-            f"RxNorm {self.rxnorm}" if self.rxnorm else "",
-        ]
-        return ", ".join(code for code in codes if code)
+        return medication_label(self.name, self.atc, self.rxnorm)
 
     @model_validator(mode="after")
-    def _resolve(self) -> Self:
+    def _needs_something(self) -> Self:
         if self.name is None and self.atc is None and self.rxnorm is None:
             raise _fail("needs at least one of 'name', 'atc', 'rxnorm'")
         return self
 
 
-@lru_cache(maxsize=4096)
-def _resolve(name: str | None, atc: str | None, rxnorm: str | None) -> tuple[Match, ...]:
-    found: dict[str | None, Match] = {}
-    for matches in (
-        match_atc(atc) if atc else (),
-        match_rxnorm(rxnorm) if rxnorm else (),
-        match_name(name) if name else (),
-    ):
-        for match in matches:
-            found.setdefault(match.substance or match.name, match)
-    return tuple(found.values())
+def medication_label(name: str | None, atc: str | None, rxnorm: str | None) -> str:
+    """How a medication is shown in a report: its name, else its codes."""
+    if name is not None:
+        return name
+    codes = [f"ATC {atc}" if atc else "", f"RxNorm {rxnorm}" if rxnorm else ""]
+    return ", ".join(code for code in codes if code)
 
 
 class Profile(_Frozen):
@@ -303,7 +317,8 @@ class Profile(_Frozen):
     supplements: Annotated[tuple[Supplement, ...], Field(max_length=MAX_ENTRIES)] = ()
     foods: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
     goals: Annotated[
-        tuple[Annotated[Goal, BeforeValidator(_goal)], ...], Field(max_length=len(Goal))
+        tuple[Annotated[Goal, BeforeValidator(_explained(goal_named))], ...],
+        Field(max_length=len(Goal)),
     ] = ()
     conditions: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
     medical_supervision: StrictBool = False

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from k2safety._claims import Claim, Severity
-from k2safety._construct import Lightly
 from k2safety._normalized import NormalizedProfile
 from k2safety._triggers import Trigger
 
 __all__ = ["Finding", "Report"]
 
 # Fixed forever: changing it would change every card uuid ever issued.
-_CARD_NAMESPACE = uuid.UUID("6f0c1d2e-8a43-5b7e-9c1f-2d4e6a8b0c13")
+_CARD_NAMESPACE = "6f0c1d2e-8a43-5b7e-9c1f-2d4e6a8b0c13"
 _SUMMARY_LIMIT = 139
 
 
-class Finding(Lightly):
+class Finding(BaseModel):
     """One thing the person should know, with the claims it rests on."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -34,7 +32,7 @@ class Finding(Lightly):
     triggers: tuple[Trigger, ...]
 
 
-class Report(Lightly):
+class Report(BaseModel):
     """The result of screening one profile.
 
     ``findings`` are ordered most severe first, then by code; ``profile`` is the normalized
@@ -59,18 +57,26 @@ class Report(Lightly):
         Card uuids are derived from the knowledge-base version, the normalized profile and the
         rule code, so the same profile always gets the same cards.
         """
+        import uuid  # only here: most callers never make cards, and it costs at start-up
+
+        namespace = uuid.UUID(_CARD_NAMESPACE)
         identity = f"{self.knowledge_version}\n{self.profile.model_dump_json()}"
-        return {"cards": [_card(finding, identity) for finding in self.findings]}
+        return {
+            "cards": [
+                _card(finding, str(uuid.uuid5(namespace, f"{identity}\n{finding.code}")))
+                for finding in self.findings
+            ]
+        }
 
 
-def _card(finding: Finding, identity: str) -> dict[str, Any]:
+def _card(finding: Finding, card_uuid: str) -> dict[str, Any]:
     sources = {claim.source.id: claim.source for claim in finding.claims}
     primary = next(iter(sources.values()))
     source: dict[str, Any] = {"label": f"k2safety: {primary.title}"}
     if primary.url:
         source["url"] = primary.url
     return {
-        "uuid": str(uuid.uuid5(_CARD_NAMESPACE, f"{identity}\n{finding.code}")),
+        "uuid": card_uuid,
         "summary": _summary(finding.title),
         "indicator": finding.severity.value,
         "detail": _detail(finding),

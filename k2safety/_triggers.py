@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from k2safety._construct import construct
-from k2safety._profile import Form
+from k2safety._terms import Form
 
 __all__ = ["Trigger", "TriggerField", "format_mcg", "supplement_trigger", "trigger"]
 
@@ -25,10 +23,6 @@ class Trigger(BaseModel):
     field: TriggerField
     value: str
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Rebuilt through the cache, so a process receiving many reports shares its triggers.
-        return trigger, (self.field, self.value)
-
 
 def format_mcg(amount: Fraction) -> str:
     """An exact amount for a person to read: whole numbers as they are, others to two places.
@@ -41,8 +35,6 @@ def format_mcg(amount: Fraction) -> str:
     return _format_ratio(amount.numerator, amount.denominator)
 
 
-# Keyed by numerator and denominator: hashing a Fraction costs more than formatting it.
-@lru_cache(maxsize=1024)
 def _format_ratio(numerator: int, denominator: int) -> str:
     if denominator == 1:
         return str(numerator)
@@ -66,10 +58,9 @@ _HUNDREDTH = Fraction(1, 100)
 _HUNDREDTH_DECIMAL = Decimal("0.01")
 
 
-@lru_cache(maxsize=4096)
 def trigger(field: TriggerField, value: str) -> Trigger:
     """What in the profile made a rule fire."""
-    return construct(Trigger, field=field, value=value)
+    return Trigger(field=field, value=value)
 
 
 def supplement_trigger(form: Form, amount: Fraction) -> Trigger:

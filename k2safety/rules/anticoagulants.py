@@ -2,45 +2,27 @@
 
 from __future__ import annotations
 
-from k2safety._knowledge import DrugClassId
-from k2safety._normalized import DrugClassFacts, VitaminKFacts
-from k2safety._profile import Form
-from k2safety.rules._registry import Hit, join, rule, trigger
+from typing import TYPE_CHECKING
 
-_FORM_WORDS = {
-    Form.MK7: "MK-7 (vitamin K2)",
-    Form.MK4: "MK-4 (vitamin K2)",
-    Form.K2: "vitamin K2",
-    Form.K1: "vitamin K1",
-}
+from k2safety._terms import Form
+from k2safety.rules._hit import Hit, join, supplement_trigger, trigger
+
+if TYPE_CHECKING:
+    from k2safety._knowledge import DrugClass
+    from k2safety._normalized import DrugClasses, VitaminK
 
 
-@rule("K2-VKA")
-def vitamin_k_with_vka(
-    drug_classes: DrugClassFacts, vitamin_k: VitaminKFacts, foods: frozenset[str]
+def vitamin_k_with_anticoagulant(
+    drug_classes: DrugClasses, vitamin_k: VitaminK, *, drug_class: DrugClass
 ) -> Hit | None:
-    return _vitamin_k_with("vka", drug_classes, vitamin_k, foods)
+    """Fires when a medication of ``drug_class`` is taken and vitamin K is planned.
 
-
-@rule("K2-ANTICOAGULANT")
-def vitamin_k_with_other_anticoagulant(
-    drug_classes: DrugClassFacts, vitamin_k: VitaminKFacts, foods: frozenset[str]
-) -> Hit | None:
-    return _vitamin_k_with("other_anticoagulant", drug_classes, vitamin_k, foods)
-
-
-def _vitamin_k_with(
-    drug_class: DrugClassId,
-    drug_classes: DrugClassFacts,
-    vitamin_k: VitaminKFacts,
-    foods: frozenset[str],
-) -> Hit | None:
-    taken = drug_classes.taken.get(drug_class)
-    if not taken:
-        return None
-    forms = vitamin_k.forms
-    natto = "natto" in foods
-    if not (forms or natto):
+    Vitamin K is any supplement of a form in the vitamin K family, at any dose (the source sets
+    no safe amount), or a food the vocabulary lists as a notable source of it. Notes: the foods
+    that counted; vitamin K1 with a class that K1 reverses; medications read as misspellings.
+    """
+    taken = drug_classes.get(drug_class.id)
+    if not taken or not (vitamin_k.totals or vitamin_k.foods):
         return None
     approximate = sorted(
         {
@@ -52,21 +34,22 @@ def _vitamin_k_with(
     notes = [
         note
         for note, applies in (
-            ("natto", natto),
-            ("k1", drug_class == "vka" and Form.K1 in forms),
+            ("food", vitamin_k.foods),
+            ("k1", drug_class.reversed_by_vitamin_k1 and Form.K1 in vitamin_k.totals),
             ("approximate", approximate),
         )
         if applies
     ]
     triggers = [trigger("medications", m.given) for m in dict.fromkeys(m for m, _ in taken)]
-    triggers += vitamin_k.triggers
-    triggers += [trigger("foods", "natto")] if natto else []
-    planned = [_FORM_WORDS[form] for form in forms] + (["natto"] if natto else [])
+    triggers += [supplement_trigger(form, amount) for form, amount in vitamin_k.totals.items()]
+    triggers += [trigger("foods", food.id) for food in vitamin_k.foods]
+    planned = [*vitamin_k.labels, *(food.id for food in vitamin_k.foods)]
     return Hit(
         values={
             "drugs": join(sorted({match.name for _, match in taken})),
             "vitamin_k": join(planned),
             "approximate": join(approximate),
+            "food_notes": " ".join(food.note or "" for food in vitamin_k.foods),
         },
         triggers=tuple(triggers),
         notes=tuple(notes),

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from k2safety._normalized import MedicationFacts
-from k2safety.rules._registry import Hit, Trigger, join, rule, trigger
+from typing import TYPE_CHECKING
+
+from k2safety.rules._hit import Hit, join, trigger
+
+if TYPE_CHECKING:
+    from k2safety._normalized import MedicationList
 
 
-@rule("K2-CONSULT")
-def conditions_or_medications(
-    conditions: tuple[str, ...], medications: MedicationFacts
-) -> Hit | None:
+def conditions_or_medications(conditions: tuple[str, ...], medications: MedicationList) -> Hit | None:
+    """Fires when any health condition or any medication (recognized or not) is listed."""
     if not conditions and not medications.resolved:
         return None
     listed = []
-    triggers: tuple[Trigger, ...] = ()
     if conditions:
         listed.append(f"health conditions ({', '.join(conditions)})")
-        triggers = tuple(trigger("conditions", condition) for condition in conditions)
     if medications.resolved:
         listed.append(f"medications ({', '.join(m.given for m in medications.resolved)})")
-    return Hit(values={"what": join(listed)}, triggers=(*triggers, *medications.triggers))
+    triggers = [trigger("conditions", condition) for condition in conditions]
+    triggers += [trigger("medications", m.given) for m in medications.resolved]
+    return Hit(values={"what": join(listed)}, triggers=tuple(triggers))
 
 
-@rule("K2-UNRECOGNIZED")
-def not_screened(
-    medications: MedicationFacts, unrecognized_foods: tuple[Trigger, ...]
-) -> Hit | None:
-    triggers = medications.unrecognized_triggers + unrecognized_foods
+def not_screened(medications: MedicationList, unrecognized_foods: tuple[str, ...]) -> Hit | None:
+    """Fires when a medication or a food could not be matched to anything in the vocabulary."""
+    triggers = [trigger("medications", given) for given in medications.unrecognized]
+    triggers += [trigger("foods", food) for food in unrecognized_foods]
     if not triggers:
         return None
     return Hit(
@@ -35,5 +36,5 @@ def not_screened(
             "pronoun": "it was" if len(triggers) == 1 else "they were",
             "which": "it is" if len(triggers) == 1 else "any of them is",
         },
-        triggers=triggers,
+        triggers=tuple(triggers),
     )

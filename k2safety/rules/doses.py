@@ -2,45 +2,61 @@
 
 from __future__ import annotations
 
-from k2safety._knowledge import Knowledge
-from k2safety._normalized import SupplementFacts
-from k2safety._profile import Form
-from k2safety.rules._registry import Hit, format_mcg, rule, trigger
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from k2safety._terms import Form
+from k2safety.rules._hit import Hit, format_mcg, supplement_trigger, trigger
+
+if TYPE_CHECKING:
+    from k2safety._normalized import SupplementTotals, VitaminK
 
 
-@rule("K2-MK7-DOSE-LOW")
-def mk7_below_typical(supplements: SupplementFacts, kb: Knowledge) -> Hit | None:
+def mk7_below_typical(supplements: SupplementTotals, *, mk7_typical_min: Fraction) -> Hit | None:
+    """Fires when the MK-7 supplements add up to less than the typical range (its lower end is
+    in range)."""
     total = supplements.totals.get(Form.MK7)
-    if total is None or total >= kb.threshold("mk7_typical_min"):
+    if total is None or total >= mk7_typical_min:
         return None
-    return Hit(values={"total": format_mcg(total)}, triggers=(supplements.triggers[Form.MK7],))
+    return Hit(values={"total": format_mcg(total)}, triggers=(supplement_trigger(Form.MK7, total),))
 
 
-@rule("K2-MK7-DOSE-HIGH")
-def mk7_above_typical(supplements: SupplementFacts, kb: Knowledge) -> Hit | None:
+def mk7_above_typical(supplements: SupplementTotals, *, mk7_typical_max: Fraction) -> Hit | None:
+    """Fires when the MK-7 supplements add up to more than the typical range (its upper end is
+    in range)."""
     total = supplements.totals.get(Form.MK7)
-    if total is None or total <= kb.threshold("mk7_typical_max"):
+    if total is None or total <= mk7_typical_max:
         return None
-    return Hit(values={"total": format_mcg(total)}, triggers=(supplements.triggers[Form.MK7],))
+    return Hit(values={"total": format_mcg(total)}, triggers=(supplement_trigger(Form.MK7, total),))
 
 
-@rule("K2-MK4-HIGH-DOSE")
-def mk4_pharmacological(supplements: SupplementFacts, kb: Knowledge) -> Hit | None:
+def mk4_pharmacological(
+    supplements: SupplementTotals, *, mk4_pharmacological: Fraction
+) -> Hit | None:
+    """Fires when the MK-4 supplements add up to the pharmacological line or more."""
     total = supplements.totals.get(Form.MK4)
-    if total is None or total < kb.threshold("mk4_pharmacological"):
+    if total is None or total < mk4_pharmacological:
         return None
     return Hit(
         values={"total_mg": format_mcg(total / 1000)},
-        triggers=(supplements.triggers[Form.MK4],),
+        triggers=(supplement_trigger(Form.MK4, total),),
     )
 
 
-@rule("K2-DIETARY-MK7")
-def natto_on_top_of_mk7(supplements: SupplementFacts, foods: frozenset[str]) -> Hit | None:
-    total = supplements.totals.get(Form.MK7)
-    if total is None or "natto" not in foods:
+def food_mk7_on_top_of_supplements(vitamin_k: VitaminK) -> Hit | None:
+    """Fires when MK-7 is planned as a supplement and a food rich in MK-7 is eaten."""
+    total = vitamin_k.totals.get(Form.MK7)
+    foods = [food for food in vitamin_k.foods if food.supplies is Form.MK7]
+    if total is None or not foods:
         return None
     return Hit(
-        values={"total": format_mcg(total)},
-        triggers=(supplements.triggers[Form.MK7], trigger("foods", "natto")),
+        values={
+            "total": format_mcg(total),
+            "foods": ", ".join(food.id for food in foods),
+            "food_notes": " ".join(food.note or "" for food in foods),
+        },
+        triggers=(
+            supplement_trigger(Form.MK7, total),
+            *(trigger("foods", food.id) for food in foods),
+        ),
     )

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from k2safety._knowledge import Knowledge
-from k2safety._profile import Goal
-from k2safety.rules._registry import Hit, join, rule, trigger
+from collections.abc import Mapping
+
+from k2safety._terms import Goal
+from k2safety.rules._hit import Hit, join, trigger
 
 _LONG_TERM_GOALS = (Goal.ARTERIAL_HEALTH, Goal.PREVENT_CALCIFICATION)
 
 
-@rule("K2-REVERSAL-CLAIM")
-def reversal_expected(goals: frozenset[Goal]) -> Hit | None:
+def reversal_expected(goals: Mapping[Goal, str]) -> Hit | None:
+    """Fires when the goal is to reverse calcification."""
     if Goal.REVERSE_CALCIFICATION not in goals:
         return None
     return Hit(triggers=(trigger("goals", Goal.REVERSE_CALCIFICATION.value),))
 
 
-@rule("K2-TIME-TO-EFFECT")
-def quick_arterial_effect_expected(goals: frozenset[Goal], kb: Knowledge) -> Hit | None:
+def quick_arterial_effect_expected(goals: Mapping[Goal, str]) -> Hit | None:
+    """Fires when the goal is arterial health or preventing calcification, which take years."""
     expected = [goal for goal in _LONG_TERM_GOALS if goal in goals]
     if not expected:
         return None
-    labels = {goal.id: goal.label for goal in kb.goals}
     return Hit(
-        values={"goals": join(labels[goal] for goal in expected)},
+        values={"goals": join(goals[goal] for goal in expected)},
         triggers=tuple(trigger("goals", goal.value) for goal in expected),
     )

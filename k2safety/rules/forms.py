@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from k2safety._normalized import SupplementFacts
-from k2safety._profile import Form
-from k2safety.rules._registry import Hit, format_mcg, rule
+from typing import TYPE_CHECKING
+
+from k2safety._terms import Form
+from k2safety.rules._hit import Hit, format_mcg, supplement_trigger
+
+if TYPE_CHECKING:
+    from k2safety._normalized import SupplementTotals
 
 
-@rule("K2-MK4-HALF-LIFE")
-def mk4_short_half_life(supplements: SupplementFacts) -> Hit | None:
-    if Form.MK4 not in supplements.totals:
+def mk4_planned(supplements: SupplementTotals) -> Hit | None:
+    """Fires when MK-4 is among the planned supplements, at any dose."""
+    total = supplements.totals.get(Form.MK4)
+    if total is None:
         return None
-    return Hit(triggers=(supplements.triggers[Form.MK4],))
+    return Hit(triggers=(supplement_trigger(Form.MK4, total),))
 
 
-@rule("K2-FORM-UNSPECIFIED")
-def k2_form_not_given(supplements: SupplementFacts) -> Hit | None:
+def k2_form_not_given(supplements: SupplementTotals) -> Hit | None:
+    """Fires when a supplement is vitamin K2 without a form (not said to be MK-7 or MK-4)."""
     total = supplements.totals.get(Form.K2)
     if total is None:
         return None
-    return Hit(values={"total": format_mcg(total)}, triggers=(supplements.triggers[Form.K2],))
+    return Hit(values={"total": format_mcg(total)}, triggers=(supplement_trigger(Form.K2, total),))
 
 
-@rule("K2-MULTIPLE-SOURCES")
-def several_k2_products(supplements: SupplementFacts) -> Hit | None:
+def several_k2_products(supplements: SupplementTotals) -> Hit | None:
+    """Fires when more than one planned supplement is vitamin K2, whatever their forms."""
     if supplements.k2_entries < 2:
         return None
     totals = supplements.k2_totals
@@ -32,5 +37,5 @@ def several_k2_products(supplements: SupplementFacts) -> Hit | None:
     )
     return Hit(
         values={"count": str(supplements.k2_entries), "totals": described},
-        triggers=tuple(supplements.triggers[form] for form in totals),
+        triggers=tuple(supplement_trigger(form, amount) for form, amount in totals.items()),
     )

@@ -1,0 +1,172 @@
+"""Reads a profile from its JSON form straight into what :func:`normalize` takes.
+
+``check()`` meets profiles as plain JSON (dicts, lists, text, numbers), usually well formed.
+Reading them needs no model per entry: each entry goes through the same functions that decide
+what an entry means for the pydantic :class:`~k2safety.Profile` (:func:`ingredient_form`,
+:func:`daily_amount`, :func:`goal_named`, …), so the two cannot disagree. The moment anything is
+not plain, well-formed JSON, reading stops with :class:`NotPlain` and the caller hands the input
+to :meth:`Profile.model_validate`, which either explains the problem in a
+:class:`~k2safety.ProfileError` or accepts a form only pydantic reads (a set, a model instance).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from k2safety._matching import match_medication, match_name
+from k2safety._normalized import ResolvedMedication
+from k2safety._profile import (
+    MAX_ENTRIES,
+    MAX_TEXT,
+    EntryProblem,
+    Profile,
+    atc_code,
+    daily_amount,
+    goal_named,
+    ingredient_form,
+    medication_label,
+    rxnorm_id,
+)
+from k2safety._terms import Form, Goal
+from k2safety._units import DoseProblem
+
+__all__ = ["Entries", "NotPlain", "entries_of_json", "entries_of_profile"]
+
+Entries = tuple[
+    list[ResolvedMedication],
+    list[tuple[Form, Fraction]],
+    list[str],
+    list[Goal],
+    list[str],
+    bool,
+]
+"""Medications resolved, supplements as (form, exact mcg a day), foods, goals, conditions, and
+whether a doctor supervises: the arguments of :func:`k2safety._normalized.normalize`."""
+
+
+class NotPlain(Exception):
+    """The input is not plain, well-formed JSON of a profile: let pydantic read it."""
+
+
+_LISTS = (list, tuple)
+_MEDICATION_KEYS = frozenset({"name", "atc", "rxnorm"})
+_SUPPLEMENT_KEYS = frozenset({"ingredient", "dose", "per"})
+_PERIODS = frozenset({"day", "week"})
+
+
+def entries_of_json(data: object) -> Entries:
+    """The entries of a profile given as a JSON object; raises :class:`NotPlain` otherwise."""
+    if type(data) is not dict:
+        raise NotPlain
+    medications: list[ResolvedMedication] = []
+    supplements: list[tuple[Form, Fraction]] = []
+    foods: list[str] = []
+    goals: list[Goal] = []
+    conditions: list[str] = []
+    supervised = False
+    try:
+        for field, value in data.items():
+            if field == "medical_supervision":
+                if type(value) is not bool:
+                    raise NotPlain
+                supervised = value
+                continue
+            if type(value) not in _LISTS or len(value) > MAX_ENTRIES:
+                raise NotPlain
+            if field == "medications":
+                medications = [_medication(entry) for entry in value]
+            elif field == "supplements":
+                supplements = [_supplement(entry) for entry in value]
+            elif field == "foods":
+                foods = [_text(entry) for entry in value]
+            elif field == "conditions":
+                conditions = [_text(entry) for entry in value]
+            elif field == "goals" and len(value) <= len(Goal):
+                goals = [goal_named(entry) for entry in value]
+            else:
+                raise NotPlain
+    except (EntryProblem, DoseProblem):
+        raise NotPlain from None
+    return medications, supplements, foods, goals, conditions, supervised
+
+
+def entries_of_profile(profile: Profile) -> Entries:
+    """The entries of a validated :class:`Profile`."""
+    return (
+        [
+            ResolvedMedication(given=medication.label, matches=medication.matches)
+            for medication in profile.medications
+        ],
+        [(supplement.ingredient, supplement.mcg_per_day) for supplement in profile.supplements],
+        list(profile.foods),
+        list(profile.goals),
+        list(profile.conditions),
+        profile.medical_supervision,
+    )
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise NotPlain
+    text = value.strip(_ASCII_SPACE)
+    # Python and pydantic disagree on a few Unicode spaces; pydantic decides those.
+    if not 0 < len(text) <= MAX_TEXT or text.strip() != text:
+        raise NotPlain
+    return text
+
+
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
+def _medication(value: object) -> ResolvedMedication:
+    if type(value) is str:
+        name = _text(value)
+        return ResolvedMedication(given=name, matches=match_name(name))
+    if type(value) is not dict or not value or not value.keys() <= _MEDICATION_KEYS:
+        raise NotPlain
+    name = value.get("name")
+    atc = value.get("atc")
+    rxnorm = value.get("rxnorm")
+    name = None if name is None else _text(name)
+    atc = None if atc is None else atc_code(_plain_str(atc))
+    rxnorm = None if rxnorm is None else rxnorm_id(_plain_str(rxnorm))
+    if name is None and atc is None and rxnorm is None:
+        raise NotPlain
+    return ResolvedMedication(
+        given=medication_label(name, atc, rxnorm), matches=match_medication(name, atc, rxnorm)
+    )
+
+
+def _plain_str(value: object) -> str:
+    if type(value) is not str:
+        raise NotPlain
+    return value
+
+
+def _supplement(value: object) -> tuple[Form, Fraction]:
+    if type(value) is not dict or not value.keys() <= _SUPPLEMENT_KEYS:
+        raise NotPlain
+    try:
+        ingredient, dose = value["ingredient"], value["dose"]
+    except KeyError:
+        raise NotPlain from None
+    per: Any = value.get("per")
+    if per is not None and (type(per) is not str or per not in _PERIODS):
+        raise NotPlain
+    if type(dose) is dict:
+        _plain_dose_object(dose)
+    elif type(dose) is not str:
+        raise NotPlain
+    form = ingredient_form(ingredient)
+    return form, daily_amount(form, dose, per)
+
+
+def _plain_dose_object(dose: dict[Any, Any]) -> None:
+    # The same shape DoseObject accepts (strict): exactly these keys, a number that is not a
+    # boolean, a unit of 1 to 32 characters; parse_dose checks the number's value.
+    if dose.keys() != {"value", "unit"} or type(dose["value"]) not in (int, float):
+        raise NotPlain
+    unit = dose["unit"]
+    if type(unit) is not str or not 0 < len(unit) <= 32:
+        raise NotPlain

@@ -1,0 +1,34 @@
+"""How text from a profile is compared with the vocabulary: one folding, one word splitting.
+
+Every lookup of a person's words (ingredients, goals, foods, medication names) goes through
+:func:`fold`, so "MK_7", "mk-7" and "ＭＫ 7" are the same term everywhere. Medication names are
+free text ("Warfarin Sodium 5mg tablet"); :func:`words` picks the words out of the folded text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold", "words"]
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def fold(text: str) -> str:
+    """Compatibility-normalized, case-folded, separators ("-", "_", spaces) as one space.
+
+    >>> fold("  Vitamin_K2  MK-7 "), fold("ＭＫ－７")
+    ('vitamin k2 mk 7', 'mk 7')
+    """
+    return _SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def words(text: str) -> list[str]:
+    """The runs of letters in ``text``, folded: digits, dosage and punctuation fall away.
+
+    >>> words("Warfarin Sodium 5mg tablet")
+    ['warfarin', 'sodium', 'mg', 'tablet']
+    """
+    return _WORDS.findall(unicodedata.normalize("NFKC", text).casefold())

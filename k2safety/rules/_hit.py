@@ -1,0 +1,39 @@
+"""What a rule function returns when it fires, and the helpers rules share for their values.
+
+A rule function takes, as positional parameters, the parts of the normalized profile it reads
+(fields of :class:`k2safety._normalized.Facts`) and, keyword-only, the thresholds it compares
+against and the parameters its entry in ``data/rules.toml`` gives. It returns ``None`` or a
+:class:`Hit`; the engine turns a hit into a finding with the rule's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import NamedTuple
+
+from k2safety._triggers import Trigger, format_mcg, supplement_trigger, trigger
+
+__all__ = ["Hit", "Trigger", "format_mcg", "join", "supplement_trigger", "trigger"]
+
+_NO_VALUES: Mapping[str, str] = MappingProxyType({})
+
+
+class Hit(NamedTuple):
+    """A rule fired: the values its message needs, what triggered it, and which notes apply."""
+
+    values: Mapping[str, str] = _NO_VALUES
+    triggers: tuple[Trigger, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def join(items: Iterable[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``.
+
+    >>> join(["warfarin"]), join(["MK-7", "natto"]), join(["a", "b", "c"])
+    ('warfarin', 'MK-7 and natto', 'a, b and c')
+    """
+    words = list(items)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
