@@ -53,7 +53,7 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     ]
     # Bindings are in code order and sorting is stable: severity first, then code.
     findings.sort(key=_most_severe_first)
-    return Report.model_construct(
+    return Report(
         findings=tuple(findings),
         max_severity=findings[0].severity if findings else None,
         knowledge_version=kb.version,
@@ -63,9 +63,7 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
 
 def _evaluate(binding: RuleBinding, facts: Facts) -> Finding | None:
     spec = binding.spec
-    hit: Hit | None = binding.function(
-        *[getattr(facts, name) for name in spec.inputs], **binding.keywords
-    )
+    hit: Hit | None = binding.call(facts)
     if hit is None:
         return None
     severity = spec.severity

@@ -16,8 +16,10 @@ rule to the function that decides it, and checks that everything holds together:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import operator
 import re
 import threading
 import tomllib
@@ -213,6 +215,9 @@ class RuleBinding:
     keywords: Mapping[str, object]
     """Thresholds (exact fractions) and parameters, by the function's keyword names; the
     ``drug_class`` parameter is given as its :class:`DrugClass`."""
+    call: Callable[[tuple[Any, ...]], Any]
+    """The function applied to the facts (a tuple in the order of :data:`RULE_INPUTS`): picks
+    the parts it names and passes its keywords."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -235,6 +240,10 @@ class Knowledge:
     """Each form's name and aliases, folded, to the ingredient."""
     food_terms: Mapping[str, Food]
     """Each food's id and aliases, folded, to the food."""
+    ingredient_of: Mapping[Form, Ingredient]
+    """Each form's ingredient entry."""
+    goal_labels: Mapping[Goal, str]
+    """The words shown for each goal."""
     vitamin_k_forms: frozenset[Form]
     k2_forms: frozenset[Form]
     iu_forms: frozenset[Form]
@@ -246,13 +255,6 @@ class Knowledge:
     def claims_for(self, ids: Iterable[str]) -> tuple[Claim, ...]:
         return tuple(self.claims[claim_id] for claim_id in ids)
 
-    def ingredient(self, form: Form) -> Ingredient:
-        """The ingredient entry of a form."""
-        return next(entry for entry in self.ingredients if entry.form is form)
-
-    def goal_label(self, goal: Goal) -> str:
-        """The words shown for a goal."""
-        return next(entry.label for entry in self.goals if entry.id is goal)
 
     def citations(self) -> dict[str, list[str]]:
         """Who cites each claim: ``rule K2-…``, ``threshold …``, ``drug class …``, ``food …``."""
@@ -324,6 +326,8 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         food_terms=MappingProxyType(
             {fold(name): food for food in terms.foods for name in (food.id, *food.aliases)}
         ),
+        ingredient_of=MappingProxyType({i.form: i for i in terms.ingredients}),
+        goal_labels=MappingProxyType({goal.id: goal.label for goal in terms.goals}),
         vitamin_k_forms=frozenset(i.form for i in terms.ingredients if i.vitamin_k),
         k2_forms=frozenset(i.form for i in terms.ingredients if i.k2),
         iu_forms=frozenset(i.form for i in terms.ingredients if i.iu),
@@ -427,8 +431,20 @@ def _bind(
         function=function,
         claims=tuple(claims[claim_id] for claim_id in spec.claims),
         keywords=MappingProxyType(keywords),
+        call=_caller(function, inputs, keywords),
     )
     return spec, binding
+
+
+def _caller(
+    function: Callable[..., Any], inputs: tuple[str, ...], keywords: Mapping[str, object]
+) -> Callable[[tuple[Any, ...]], Any]:
+    bound = functools.partial(function, **keywords) if keywords else function
+    if len(inputs) == 1:
+        only = RULE_INPUTS.index(inputs[0])
+        return lambda facts: bound(facts[only])
+    pick = operator.itemgetter(*(RULE_INPUTS.index(name) for name in inputs))
+    return lambda facts: bound(*pick(facts))
 
 
 def _rule_function(spec: RuleSpec) -> Callable[..., Any]:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from k2safety._knowledge import Food, Knowledge, knowledge
+from k2safety._knowledge import RULE_INPUTS, Food, Knowledge, KnowledgeError, knowledge
 from k2safety._matching import Match
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
@@ -33,10 +33,9 @@ __all__ = [
 _FORM_ORDER = tuple(Form)
 
 
-class ResolvedMedication(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ResolvedMedication:
     """A medication as given, and what it resolved to (nothing, if not recognized)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     given: str
     matches: tuple[Match, ...]
@@ -135,6 +134,10 @@ class Facts(NamedTuple):
     medical_supervision: bool
 
 
+if Facts._fields != RULE_INPUTS:  # the loader joins rules to facts by these positions
+    raise KnowledgeError(f"Facts fields {Facts._fields} differ from {RULE_INPUTS}")
+
+
 def normalize(
     medications: Iterable[ResolvedMedication],
     supplements: Iterable[tuple[Form, Fraction]],
@@ -167,7 +170,7 @@ def normalize(
     vitamin_k_forms = kb.vitamin_k_forms
     vitamin_k = {form: amount for form, amount in totals.items() if form in vitamin_k_forms}
     goal_set = set(goals)
-    goal_labels = {goal: kb.goal_label(goal) for goal in sorted(goal_set)}
+    goal_labels = {goal: kb.goal_labels[goal] for goal in sorted(goal_set)}
     condition_list = tuple(sorted(set(conditions)))
     facts = Facts(
         supplements=SupplementTotals(
@@ -177,7 +180,7 @@ def normalize(
         ),
         vitamin_k=VitaminK(
             totals=vitamin_k,
-            labels=tuple(kb.ingredient(form).label for form in vitamin_k),
+            labels=tuple(kb.ingredient_of[form].label for form in vitamin_k),
             foods=tuple(
                 known_foods[food_id]
                 for food_id in food_ids
@@ -192,7 +195,7 @@ def normalize(
         conditions=condition_list,
         medical_supervision=medical_supervision,
     )
-    profile = NormalizedProfile.model_construct(
+    profile = NormalizedProfile(
         mcg_per_day=totals,
         k2_entries=k2_entries,
         medications=facts.medications.resolved,

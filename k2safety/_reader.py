@@ -67,6 +67,8 @@ def entries_of_json(data: object) -> Entries:
     supervised = False
     try:
         for field, value in data.items():
+            if type(field) is not str:
+                raise NotPlain
             if field == "medical_supervision":
                 if type(value) is not bool:
                     raise NotPlain
@@ -109,14 +111,19 @@ def entries_of_profile(profile: Profile) -> Entries:
 def _text(value: object) -> str:
     if type(value) is not str:
         raise NotPlain
-    text = value.strip(_ASCII_SPACE)
-    # Python and pydantic disagree on a few Unicode spaces; pydantic decides those.
+    text = value.strip(_WHITE_SPACE)
+    # Python counts four separators (U+001C to U+001F) as space, pydantic does not: when one
+    # is left at an edge, pydantic decides.
     if not 0 < len(text) <= MAX_TEXT or text.strip() != text:
         raise NotPlain
     return text
 
 
-_ASCII_SPACE = " \t\n\r\x0b\x0c"
+# What pydantic strips: Unicode's White_Space property.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _medication(value: object) -> ResolvedMedication:

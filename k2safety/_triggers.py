@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from k2safety._terms import Form
 
@@ -15,10 +14,11 @@ __all__ = ["Trigger", "TriggerField", "format_mcg", "supplement_trigger", "trigg
 TriggerField = Literal["medications", "supplements", "foods", "goals", "conditions"]
 
 
-class Trigger(BaseModel):
+# A dataclass, not a pydantic model: a report holds several, built on every check, and pydantic
+# serializes and validates it all the same inside a Finding.
+@dataclass(frozen=True, slots=True)
+class Trigger:
     """What in the profile made a rule fire: a field and the entry in it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     field: TriggerField
     value: str
@@ -38,29 +38,28 @@ def format_mcg(amount: Fraction) -> str:
 def _format_ratio(numerator: int, denominator: int) -> str:
     if denominator == 1:
         return str(numerator)
-    amount = Fraction(numerator, denominator)
-    # Decimal, not float: a total can be far beyond float's range (a dose in kg per day).
+    if numerator * 100 >= denominator:  # at least a hundredth: two places, in whole numbers
+        hundredths, rest = divmod(numerator * 100, denominator)
+        if 2 * rest >= denominator:  # half up, as a person rounds: 0.125 shows as 0.13
+            hundredths += 1
+        whole, cents = divmod(hundredths, 100)
+        text = f"{whole}.{cents:02d}".rstrip("0").rstrip(".")
+        return text if rest == 0 else f"about {text}"
+    # Decimal, not float: an amount can be far below float's range (a dose in ng per week).
     with localcontext() as context:
         context.prec = _DIGITS
-        context.rounding = ROUND_HALF_UP  # as a person rounds: 0.125 shows as 0.13
-        exact = Decimal(numerator) / Decimal(denominator)
-        if amount >= _HUNDREDTH:
-            shown = exact.quantize(_HUNDREDTH_DECIMAL)
-            text = f"{shown:f}".rstrip("0").rstrip(".")
-        else:
-            shown = Decimal(f"{exact:.3g}")
-            text = f"{shown:.3g}"
-    return text if Fraction(shown) == amount else f"about {text}"
+        context.rounding = ROUND_HALF_UP
+        shown = Decimal(f"{Decimal(numerator) / Decimal(denominator):.3g}")
+        text = f"{shown:.3g}"
+    return text if Fraction(shown) == Fraction(numerator, denominator) else f"about {text}"
 
 
 _DIGITS = 400  # enough for any amount a dose can express (at most about 10**310)
-_HUNDREDTH = Fraction(1, 100)
-_HUNDREDTH_DECIMAL = Decimal("0.01")
 
 
 def trigger(field: TriggerField, value: str) -> Trigger:
     """What in the profile made a rule fire."""
-    return Trigger(field=field, value=value)
+    return Trigger(field, value)
 
 
 def supplement_trigger(form: Form, amount: Fraction) -> Trigger:

@@ -108,9 +108,54 @@ BROKEN: list[tuple[str, Mutation, str]] = [
         "unknown claim 'art.no-such-claim'",
     ),
     (
-        "dangling threshold",
-        lambda raw: _rule(raw, "K2-MK7-DOSE-LOW")["thresholds"].append("nope"),
-        "unknown threshold",
+        "thresholds listed by hand",
+        lambda raw: _rule(raw, "K2-MK7-DOSE-LOW").update(thresholds=["mk7_typical_min"]),
+        "worked out from its function and texts",
+    ),
+    (
+        "unknown name in braces",
+        lambda raw: _rule(raw, "K2-MK7-DOSE-LOW").update(checks="Less than {nope}."),
+        "checks names {nope}, which is neither a threshold nor a vocabulary list",
+    ),
+    (
+        "a threshold's number written by hand",
+        lambda raw: _rule(raw, "K2-MK7-DOSE-HIGH").update(checks="More than 360 mcg a day."),
+        "writes 360 by hand; write {mk7_typical_max}",
+    ),
+    (
+        "a function that does not exist",
+        lambda raw: _rule(raw, "K2-CONSULT").update(function="consultation.nope"),
+        "no function consultation.nope",
+    ),
+    (
+        "a rule function no rule names",
+        lambda raw: raw["rules"]["rules"].remove(_rule(raw, "K2-MK4-HALF-LIFE")),
+        "forms.mk4_planned is used by no rule",
+    ),
+    (
+        "an unknown drug class",
+        lambda raw: _rule(raw, "K2-VKA").update(parameters={"drug_class": "antiplatelet"}),
+        "unknown drug class 'antiplatelet'",
+    ),
+    (
+        "a parameter the function does not take",
+        lambda raw: _rule(raw, "K2-CONSULT").update(parameters={"drug_class": "vka"}),
+        "not taken by its function",
+    ),
+    (
+        "a form missing from the terms",
+        lambda raw: raw["terms"]["ingredients"].pop(),
+        "forms",
+    ),
+    (
+        "a goal the code does not know",
+        lambda raw: raw["terms"]["goals"].append({"id": "weight_loss", "label": "weight"}),
+        "malformed",
+    ),
+    (
+        "a food supplying a form that is not vitamin K",
+        lambda raw: raw["terms"]["foods"][0].update(supplies="D3"),
+        "not a form of vitamin K",
     ),
     (
         "unknown source",
@@ -130,7 +175,7 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     (
         "uncited claim",
         lambda raw: _claim(raw, "art.disclaimer").update(background=False),
-        "cited by no rule",
+        "must be either cited by a rule or marked as background, not neither",
     ),
     (
         "rule resting on background",
@@ -194,8 +239,44 @@ def test_the_unbroken_data_builds() -> None:
 
 
 def test_the_code_and_the_terms_file_name_the_same_forms_and_goals() -> None:
-    from k2safety._profile import Form, Goal
+    from k2safety import Form, Goal
 
     kb = knowledge()
     assert [ingredient.form for ingredient in kb.ingredients] == [form.value for form in Form]
     assert [goal.id for goal in kb.goals] == [goal.value for goal in Goal]
+
+
+def test_a_rule_function_may_take_only_parts_of_the_profile_and_keywords() -> None:
+    from k2safety._knowledge import _signature
+
+    def reads_the_whole_profile(profile: object) -> None:
+        """Reads what it should not."""
+
+    def reads_a_part(supplements: object, *, mk7_typical_min: object) -> None:
+        """Reads a part, and a threshold by keyword."""
+
+    with pytest.raises(KnowledgeError, match="'profile' is not a part of the profile"):
+        _signature("K2-X", reads_the_whole_profile)
+    assert _signature("K2-X", reads_a_part) == (("supplements",), ("mk7_typical_min",))
+
+
+def test_rule_texts_show_the_thresholds_and_vocabulary_they_name() -> None:
+    kb = knowledge()
+    low = kb.rules["K2-MK7-DOSE-LOW"]
+    assert low.thresholds == ("mk7_typical_min", "mk7_typical_max")
+    assert "less than 90 micrograms" in low.checks
+    assert "below the 90-360 mcg a day" in low.message
+    assert "{total}" in low.message  # filled in by the rule when it fires
+    vka = kb.rules["K2-VKA"]
+    names = [s.name for s in kb.substances.values() if s.drug_class == "vka"]
+    assert ", ".join(names) in vka.checks
+    assert "ATC B01AA" in vka.checks
+    assert vka.inputs == ("drug_classes", "vitamin_k")
+
+
+def test_citations_name_every_owner_of_a_claim() -> None:
+    cited = knowledge().citations()
+    assert "threshold d3_iu_per_mcg" in cited["ref.d3-iu-per-mcg"]
+    assert "rule K2-VKA" in cited["art.anticoagulant-supervision"]
+    assert "drug class vka" in cited["ref.vka-antidote"]
+    assert "food natto" in cited["art.natto-mk7"]
