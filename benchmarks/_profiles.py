@@ -91,3 +91,37 @@ def profiles(count: int, seed: int = 2026) -> list[dict[str, Any]]:
             profile["medical_supervision"] = True
         result.append(profile)
     return result
+
+
+def distinct_profiles(count: int, seed: int = 2027, start: int = 0) -> list[dict[str, Any]]:
+    """``count`` profiles shaped like :func:`profiles`, where every text is new.
+
+    Each medication name gets a strength no other profile has ("warfarin 5.123 mg", "metformin
+    500.123 mg"), and each dose an amount no other profile has ("180.123 mcg"), so nothing a
+    memo of texts remembers helps: the straight path is measured. Profile ``i`` uses the number
+    ``start + i``, so successive calls with growing ``start`` never repeat a text.
+    """
+    result = []
+    for number, profile in enumerate(profiles(count, seed), start=start):
+        medications = [
+            f"{medication.split()[0]} {number}.{index} mg"
+            if isinstance(medication, str)
+            else medication
+            for index, medication in enumerate(profile["medications"])
+        ]
+        supplements = [
+            {
+                "ingredient": supplement["ingredient"],
+                "dose": _new_amount(supplement["dose"], number, index),
+            }
+            for index, supplement in enumerate(profile["supplements"])
+        ]
+        result.append({**profile, "medications": medications, "supplements": supplements})
+    return result
+
+
+def _new_amount(dose: str, number: int, index: int) -> str:
+    """The same dose with decimals only this profile uses: '180 mcg' → '180.0012345 mcg'."""
+    amount, _, unit = dose.partition(" ")
+    point = "" if "." in amount else "."
+    return f"{amount}{point}00{number}{index} {unit}"

@@ -47,9 +47,7 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
             entries = entries_of_profile(Profile.model_validate(profile))
     facts, normalized = normalize(*entries, kb)
     findings = [
-        finding
-        for binding in kb.bindings
-        if (finding := _evaluate(binding, facts)) is not None
+        finding for binding in kb.bindings if (finding := _evaluate(binding, facts)) is not None
     ]
     # Bindings are in code order and sorting is stable: severity first, then code.
     findings.sort(key=_most_severe_first)

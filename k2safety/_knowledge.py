@@ -255,7 +255,6 @@ class Knowledge:
     def claims_for(self, ids: Iterable[str]) -> tuple[Claim, ...]:
         return tuple(self.claims[claim_id] for claim_id in ids)
 
-
     def citations(self) -> dict[str, list[str]]:
         """Who cites each claim: ``rule K2-…``, ``threshold …``, ``drug class …``, ``food …``."""
         cited: dict[str, list[str]] = {}
@@ -347,7 +346,9 @@ def _claims(entries: Iterable[dict[str, Any]], sources: Mapping[str, Source]) ->
     return claims
 
 
-def _unique(by_id: dict[str, Substance], entries: tuple[Substance, ...], what: str) -> dict[str, Substance]:
+def _unique(
+    by_id: dict[str, Substance], entries: tuple[Substance, ...], what: str
+) -> dict[str, Substance]:
     _require(len(by_id) == len(entries), f"a substance {what} is used twice")
     return by_id
 
@@ -379,32 +380,51 @@ def _bind(
     prose: Mapping[str, str],
 ) -> tuple[RuleSpec, RuleBinding]:
     code = spec.code
-    _require(not spec.inputs and not spec.thresholds, f"rule {code}: inputs and thresholds are "
-             "worked out from its function and texts; do not write them in rules.toml")
+    _require(
+        not spec.inputs and not spec.thresholds,
+        f"rule {code}: inputs and thresholds are "
+        "worked out from its function and texts; do not write them in rules.toml",
+    )
     for claim_id in spec.claims:
         _require(claim_id in claims, f"rule {code} cites unknown claim {claim_id!r}")
-        _require(not claims[claim_id].background,
-                 f"rule {code} rests on {claim_id!r}, which is marked as background")
+        _require(
+            not claims[claim_id].background,
+            f"rule {code} rests on {claim_id!r}, which is marked as background",
+        )
     drug_class = spec.parameters.get("drug_class")
-    _require(drug_class is None or drug_class in classes,
-             f"rule {code}: unknown drug class {drug_class!r}")
+    _require(
+        drug_class is None or drug_class in classes,
+        f"rule {code}: unknown drug class {drug_class!r}",
+    )
     function = _rule_function(spec)
     inputs, keyword_names = _signature(code, function)
-    unknown = [name for name in keyword_names if name not in thresholds and name not in spec.parameters]
-    _require(not unknown, f"rule {code}: its function takes {unknown}, which are neither "
-             "thresholds nor parameters of the rule")
+    unknown = [
+        name for name in keyword_names if name not in thresholds and name not in spec.parameters
+    ]
+    _require(
+        not unknown,
+        f"rule {code}: its function takes {unknown}, which are neither "
+        "thresholds nor parameters of the rule",
+    )
     unused = sorted(set(spec.parameters) - set(keyword_names))
     _require(not unused, f"rule {code}: parameters {unused} are not taken by its function")
     texts = {"title": spec.title, "checks": spec.checks, "why": spec.why}
-    named = [name for text in (*texts.values(), spec.message, *spec.notes.values())
-             for name in _PLACEHOLDER.findall(text) if name in thresholds]
-    rule_thresholds = tuple(dict.fromkeys(
-        [name for name in keyword_names if name in thresholds] + named
-    ))
+    named = [
+        name
+        for text in (*texts.values(), spec.message, *spec.notes.values())
+        for name in _PLACEHOLDER.findall(text)
+        if name in thresholds
+    ]
+    rule_thresholds = tuple(
+        dict.fromkeys([name for name in keyword_names if name in thresholds] + named)
+    )
     for field, text in texts.items():
         for name in _PLACEHOLDER.findall(text):
-            _require(name in prose, f"rule {code}: {field} names {{{name}}}, which is neither a "
-                     "threshold nor a vocabulary list")
+            _require(
+                name in prose,
+                f"rule {code}: {field} names {{{name}}}, which is neither a "
+                "threshold nor a vocabulary list",
+            )
     _check_no_written_numbers(spec, thresholds)
     filled = {name: prose[name] for name in rule_thresholds}
     spec = spec.model_copy(
@@ -465,12 +485,16 @@ def _signature(code: str, function: Callable[..., Any]) -> tuple[tuple[str, ...]
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
             keywords.append(parameter.name)
         elif parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
-            _require(parameter.name in RULE_INPUTS, f"rule {code}: parameter {parameter.name!r} "
-                     f"is not a part of the profile; parts: {list(RULE_INPUTS)}")
+            _require(
+                parameter.name in RULE_INPUTS,
+                f"rule {code}: parameter {parameter.name!r} "
+                f"is not a part of the profile; parts: {list(RULE_INPUTS)}",
+            )
             inputs.append(parameter.name)
         else:
-            raise KnowledgeError(f"rule {code}: parameter {parameter.name!r} must be a profile "
-                                 "part or keyword-only")
+            raise KnowledgeError(
+                f"rule {code}: parameter {parameter.name!r} must be a profile part or keyword-only"
+            )
     _require(bool(inputs), f"rule {code}: its function reads no part of the profile")
     return tuple(inputs), tuple(keywords)
 
@@ -493,22 +517,30 @@ def _check_no_written_numbers(spec: RuleSpec, thresholds: Mapping[str, Threshold
     texts = [spec.title, spec.checks, spec.why, spec.message, *spec.notes.values()]
     for text in texts:
         for written in _NUMBER.findall(text):
-            _require(written not in numbers, f"rule {spec.code} writes {written} by hand; "
-                     f"write {{{numbers.get(written)}}} so the number comes from thresholds.toml")
+            _require(
+                written not in numbers,
+                f"rule {spec.code} writes {written} by hand; "
+                f"write {{{numbers.get(written)}}} so the number comes from thresholds.toml",
+            )
 
 
 def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
     used: dict[str, str] = {}
     for spec in specs:
         owner = used.setdefault(spec.function, spec.code)
-        _require(owner == spec.code or "drug_class" in spec.parameters,
-                 f"rules {owner} and {spec.code} share {spec.function} without parameters")
+        _require(
+            owner == spec.code or "drug_class" in spec.parameters,
+            f"rules {owner} and {spec.code} share {spec.function} without parameters",
+        )
     from k2safety import rules
 
     for module in rules.MODULES:
         for name, function in vars(module).items():
-            if inspect.isfunction(function) and function.__module__ == module.__name__ and \
-                    not name.startswith("_"):
+            if (
+                inspect.isfunction(function)
+                and function.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
                 qualified = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
                 _require(qualified in used, f"rule function {qualified} is used by no rule")
 
@@ -545,8 +577,10 @@ def _check_terms(terms: _TermsFile) -> None:
         _require(not ingredient.k2 or ingredient.vitamin_k, f"{ingredient.form}: K2 is vitamin K")
     vitamin_k = {ingredient.form for ingredient in terms.ingredients if ingredient.vitamin_k}
     for food in terms.foods:
-        _require(food.supplies is None or food.supplies in vitamin_k,
-                 f"food {food.id}: supplies {food.supplies}, which is not a form of vitamin K")
+        _require(
+            food.supplies is None or food.supplies in vitamin_k,
+            f"food {food.id}: supplies {food.supplies}, which is not a form of vitamin K",
+        )
     seen: dict[str, str] = {}
     for owner, names in [(i.form.value, (i.form.value, *i.aliases)) for i in terms.ingredients] + [
         (food.id, (food.id, *food.aliases)) for food in terms.foods
@@ -616,4 +650,3 @@ def knowledge() -> Knowledge:
             if _loaded is None:
                 _loaded = build_knowledge(read_data_files())
     return _loaded
-

@@ -120,6 +120,10 @@ def match_name(text: str) -> tuple[Match, ...]:
     >>> match_name("atorvastatin 20 mg")
     ()
     """
+    return _name_matches(text)
+
+
+def _name_matches_uncached(text: str) -> tuple[Match, ...]:
     index = _index()
     found_words = words(text)
     found: dict[str | None, Match] = {}
@@ -154,6 +158,7 @@ def _closest_uncached(word: str) -> str | None:
     return None if best is None else best[0]
 
 
+_name_matches = text_memo("medication name", _name_matches_uncached)
 _closest_term = text_memo("closest known name to a word", _closest_uncached)
 
 

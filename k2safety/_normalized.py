@@ -19,6 +19,7 @@ from k2safety._knowledge import RULE_INPUTS, Food, Knowledge, KnowledgeError, kn
 from k2safety._matching import Match
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
+from k2safety._triggers import Trigger, supplement_trigger
 
 __all__ = [
     "Facts",
@@ -91,6 +92,8 @@ class SupplementTotals:
     """How many supplements are vitamin K2 (MK-7, MK-4 or K2 with no form)."""
     k2_totals: Mapping[Form, Fraction]
     """The planned forms of vitamin K2 and their totals."""
+    triggers: Mapping[Form, Trigger]
+    """Each planned form and its total, as the trigger a finding shows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class VitaminK:
     """Each form of vitamin K planned as a supplement, and its total per day."""
     labels: tuple[str, ...]
     """How a message names each of those forms, in the same order."""
+    triggers: Mapping[Form, Trigger]
+    """Each of those forms and its total, as the trigger a finding shows."""
     foods: tuple[Food, ...]
     """The foods eaten that are a notable source of vitamin K."""
 
@@ -155,7 +160,8 @@ def normalize(
         summed[form] = summed[form] + amount if form in summed else amount
         k2_entries += form in k2_forms
     totals = {form: summed[form] for form in _FORM_ORDER if form in summed}
-    resolved = sorted(medications, key=_medication_order)
+    triggers = {form: supplement_trigger(form, amount) for form, amount in totals.items()}
+    resolved = _sorted_medications(medications)
     unrecognized = tuple(medication.given for medication in resolved if not medication.matches)
     known_foods: dict[str, Food] = {}
     unknown_foods: set[str] = set()
@@ -177,10 +183,12 @@ def normalize(
             totals=totals,
             k2_entries=k2_entries,
             k2_totals={form: amount for form, amount in totals.items() if form in k2_forms},
+            triggers=triggers,
         ),
         vitamin_k=VitaminK(
             totals=vitamin_k,
             labels=tuple(kb.ingredient_of[form].label for form in vitamin_k),
+            triggers={form: triggers[form] for form in vitamin_k},
             foods=tuple(
                 known_foods[food_id]
                 for food_id in food_ids
@@ -209,15 +217,25 @@ def normalize(
     return facts, profile
 
 
-def _medication_order(medication: ResolvedMedication) -> tuple[str, str, tuple[str, ...]]:
-    # Two entries can show the same text yet resolve differently (a name plus a code), so the
-    # matches break the tie; without them the input order would leak into the report.
-    given = medication.given
+def _sorted_medications(medications: Iterable[ResolvedMedication]) -> list[ResolvedMedication]:
+    ordered = sorted(medications, key=_by_text)
+    if len({_by_text(medication) for medication in ordered}) < len(ordered):
+        # Two entries can show the same text yet resolve differently (a name plus a code), so
+        # the matches break the tie; without them the input order would leak into the report.
+        ordered.sort(key=_by_text_then_matches)
+    return ordered
+
+
+def _by_text(medication: ResolvedMedication) -> tuple[str, str]:
+    return medication.given.casefold(), medication.given
+
+
+def _by_text_then_matches(medication: ResolvedMedication) -> tuple[str, str, tuple[str, ...]]:
     tie_break = tuple(
         f"{match.substance} {match.drug_class} {match.matched_by} {match.matched_text}"
         for match in medication.matches
     )
-    return given.casefold(), given, tie_break
+    return (*_by_text(medication), tie_break)
 
 
 def _by_class(

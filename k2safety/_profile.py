@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from k2safety._caches import text_memo
 from k2safety._errors import ProfileError
 from k2safety._knowledge import knowledge
 from k2safety._matching import Match, match_medication
@@ -70,14 +71,21 @@ def ingredient_form(value: object) -> Form:
     """The form an ingredient name denotes, e.g. ``"menaquinone-7"`` → ``Form.MK7``."""
     if not isinstance(value, str):
         raise EntryProblem("must be text naming an ingredient, e.g. 'MK-7'")
-    ingredient = knowledge().ingredient_terms.get(fold(value))
+    return _form_named(value)
+
+
+def _form_named_uncached(name: str) -> Form:
+    ingredient = knowledge().ingredient_terms.get(fold(name))
     if ingredient is None:
         accepted = ", ".join(i.form for i in knowledge().ingredients)
         raise EntryProblem(
-            f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
+            f"{describe(name)} is not a known ingredient; accepted: {accepted} (or aliases "
             "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
         )
     return ingredient.form
+
+
+_form_named = text_memo("ingredient name", _form_named_uncached)
 
 
 def goal_named(value: object) -> Goal:
@@ -167,9 +175,7 @@ class _IngredientSchema:
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-_Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
-]
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 
 
 class _Frozen(BaseModel):
@@ -258,9 +264,7 @@ class Medication(_Frozen):
     """A medication, by name (free text), ATC code or RxNorm ingredient id."""
 
     name: _Text | None = None
-    atc: Annotated[
-        str | None, BeforeValidator(_optional(atc_code, None))
-    ] = None
+    atc: Annotated[str | None, BeforeValidator(_optional(atc_code, None))] = None
     rxnorm: Annotated[
         str | None,
         BeforeValidator(

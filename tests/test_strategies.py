@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import operator
 import re
 import subprocess
 import sys
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import k2safety
-from k2safety import Profile, ProfileError, strategies
+from k2safety import Form, Profile, ProfileError, strategies
 from k2safety._knowledge import knowledge
 from k2safety._matching import match_name
-from k2safety._profile import Form
+from k2safety._profile import MAX_ENTRIES, MAX_TEXT
+from k2safety._units import MAX_DOSE_TEXT
+from k2safety.strategies import _medications
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +82,7 @@ def test_medications_are_valid_entries(entry: object) -> None:
 
 def test_unrelated_medicines_are_listed_as_never_matching() -> None:
     listed = (ROOT / "tests" / "data" / "common_drugs.txt").read_text().split("\n")
-    assert set(strategies._UNRELATED_DRUGS) <= {line.strip() for line in listed}
+    assert set(_medications._UNRELATED_DRUGS) <= {line.strip() for line in listed}
 
 
 @pytest.mark.parametrize(
@@ -90,12 +94,12 @@ def test_label_words_added_to_names_match_nothing(word: str) -> None:
 
 def test_misspellings_cover_the_whole_bound() -> None:
     # One edit of a long name, and a neighbour swap, both inside the documented bound.
-    assert strategies._misspelling_resolves_to("warfrin", "warfarin")
-    assert strategies._misspelling_resolves_to("wrafarin", "warfarin")
+    assert _medications._misspelling_resolves_to("warfrin", "warfarin")
+    assert _medications._misspelling_resolves_to("wrafarin", "warfarin")
     # Exact names, short words and words closer to another substance are not misspellings.
-    assert not strategies._misspelling_resolves_to("warfarin", "warfarin")
-    assert not strategies._misspelling_resolves_to("acva", "argatroban")
-    assert not strategies._misspelling_resolves_to("warfrin", "heparin")
+    assert not _medications._misspelling_resolves_to("warfarin", "warfarin")
+    assert not _medications._misspelling_resolves_to("acva", "argatroban")
+    assert not _medications._misspelling_resolves_to("warfrin", "heparin")
 
 
 def test_an_unknown_substance_is_refused() -> None:
@@ -151,16 +155,26 @@ def test_a_single_amount_range_gives_that_amount(amount: Fraction) -> None:
         {"min_mcg_per_day": 10, "max_mcg_per_day": 9},
     ],
 )
-def test_bad_bounds_are_refused(bounds: dict[str, int]) -> None:
+def test_bad_bounds_are_refused(bounds: dict[str, Any]) -> None:
     with pytest.raises(InvalidArgument):
         strategies.doses(**bounds)
+
+
+def test_the_amount_strategies_share_their_default_bounds() -> None:
+    def defaults(strategy: Any) -> tuple[object, ...]:
+        parameters = inspect.signature(strategy).parameters
+        return tuple(parameters[f"{end}_mcg_per_day"].default for end in ("min", "max"))
+
+    expected = (Fraction(1), Fraction(100_000))
+    for strategy in (strategies.daily_amounts, strategies.doses, strategies.supplements):
+        assert defaults(strategy) == expected, strategy.__name__
 
 
 def test_thresholds_and_their_neighbours_are_drawn() -> None:
     for threshold in ("mk7_typical_min", "mk7_typical_max", "mk4_pharmacological"):
         value = knowledge().threshold(threshold)
         for target in (value, value + 1, value - 1, value + Fraction(1, 7)):
-            found = find(strategies.daily_amounts(), lambda amount, t=target: amount == t)
+            found = find(strategies.daily_amounts(), partial(operator.eq, target))
             assert found == target
 
 
@@ -282,14 +296,47 @@ def test_every_public_strategy_documents_what_it_generates_and_shrinks_toward() 
     public = {
         name
         for name, value in vars(strategies).items()
-        if inspect.isfunction(value)
-        and value.__module__ == strategies.__name__
-        and not name.startswith("_")
+        if inspect.isfunction(value) and not name.startswith("_")
     }
     assert public == set(strategies.__all__)
     for name in strategies.__all__:
         doc = inspect.getdoc(getattr(strategies, name)) or ""
         assert re.search(r"Shrinks toward", doc), name
+
+
+def test_the_public_module_only_names_strategies_defined_in_private_modules() -> None:
+    package = Path(strategies.__file__).parent
+    private = sorted(path.stem for path in package.glob("_*.py") if path.stem != "__init__")
+    assert private == ["_doses", "_invalid", "_medications", "_profiles", "_variants"]
+    for name in strategies.__all__:
+        module = getattr(strategies, name).__module__
+        assert module.removeprefix("k2safety.strategies.") in private, (name, module)
+
+
+def test_invalid_input_sits_just_past_the_contracts_limits() -> None:
+    def listed(value: object, field: str) -> list[Any]:
+        entries = value.get(field) if isinstance(value, dict) else None
+        return entries if isinstance(entries, list) else []
+
+    def too_long(value: object, limit: int) -> bool:
+        return isinstance(value, str) and len(value) > limit
+
+    profile = find(
+        strategies.invalid_profiles(),
+        lambda v: any(too_long(food, MAX_TEXT) for food in listed(v, "foods")),
+    )
+    assert max(len(food) for food in listed(profile, "foods") if isinstance(food, str)) == (
+        MAX_TEXT + 1
+    )
+    profile = find(
+        strategies.invalid_profiles(), lambda v: len(listed(v, "medications")) > MAX_ENTRIES
+    )
+    assert len(listed(profile, "medications")) == MAX_ENTRIES + 1
+    dose = find(strategies.invalid_doses(), lambda d: too_long(d["dose"], MAX_DOSE_TEXT))
+    assert len(dose["dose"]) == MAX_DOSE_TEXT + 1
+    strategies.profiles(max_medications=MAX_ENTRIES, max_supplements=MAX_ENTRIES)
+    with pytest.raises(InvalidArgument, match=str(MAX_ENTRIES)):
+        strategies.profiles(max_medications=MAX_ENTRIES + 1)
 
 
 def test_the_plugin_is_registered_as_a_hypothesis_entry_point() -> None:
@@ -348,3 +395,9 @@ def test_the_worked_example_in_the_docs_runs_and_passes() -> None:
     assert len(tests) >= 3
     for test in tests:
         test()
+
+
+def test_the_reference_in_the_docs_covers_every_strategy() -> None:
+    text = (ROOT / "docs" / "testing.md").read_text()
+    documented = re.findall(r"^::: k2safety\.strategies\.(\w+)$", text, flags=re.MULTILINE)
+    assert sorted(documented) == sorted(strategies.__all__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from k2safety._terms import Form
-from k2safety.rules._hit import Hit, join, supplement_trigger, trigger
+from k2safety.rules._hit import Hit, join, trigger
 
 if TYPE_CHECKING:
     from k2safety._knowledge import DrugClass
@@ -41,7 +41,7 @@ def vitamin_k_with_anticoagulant(
         if applies
     ]
     triggers = [trigger("medications", m.given) for m in dict.fromkeys(m for m, _ in taken)]
-    triggers += [supplement_trigger(form, amount) for form, amount in vitamin_k.totals.items()]
+    triggers += vitamin_k.triggers.values()
     triggers += [trigger("foods", food.id) for food in vitamin_k.foods]
     planned = [*vitamin_k.labels, *(food.id for food in vitamin_k.foods)]
     return Hit(

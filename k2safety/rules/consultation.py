@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from k2safety._normalized import MedicationList
 
 
-def conditions_or_medications(conditions: tuple[str, ...], medications: MedicationList) -> Hit | None:
+def conditions_or_medications(
+    conditions: tuple[str, ...], medications: MedicationList
+) -> Hit | None:
     """Fires when any health condition or any medication (recognized or not) is listed."""
     if not conditions and not medications.resolved:
         return None

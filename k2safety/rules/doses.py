@@ -6,7 +6,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from k2safety._terms import Form
-from k2safety.rules._hit import Hit, format_mcg, supplement_trigger, trigger
+from k2safety.rules._hit import Hit, format_mcg, trigger
 
 if TYPE_CHECKING:
     from k2safety._normalized import SupplementTotals, VitaminK
@@ -18,7 +18,7 @@ def mk7_below_typical(supplements: SupplementTotals, *, mk7_typical_min: Fractio
     total = supplements.totals.get(Form.MK7)
     if total is None or total >= mk7_typical_min:
         return None
-    return Hit(values={"total": format_mcg(total)}, triggers=(supplement_trigger(Form.MK7, total),))
+    return Hit(values={"total": format_mcg(total)}, triggers=(supplements.triggers[Form.MK7],))
 
 
 def mk7_above_typical(supplements: SupplementTotals, *, mk7_typical_max: Fraction) -> Hit | None:
@@ -27,7 +27,7 @@ def mk7_above_typical(supplements: SupplementTotals, *, mk7_typical_max: Fractio
     total = supplements.totals.get(Form.MK7)
     if total is None or total <= mk7_typical_max:
         return None
-    return Hit(values={"total": format_mcg(total)}, triggers=(supplement_trigger(Form.MK7, total),))
+    return Hit(values={"total": format_mcg(total)}, triggers=(supplements.triggers[Form.MK7],))
 
 
 def mk4_pharmacological(
@@ -39,7 +39,7 @@ def mk4_pharmacological(
         return None
     return Hit(
         values={"total_mg": format_mcg(total / 1000)},
-        triggers=(supplement_trigger(Form.MK4, total),),
+        triggers=(supplements.triggers[Form.MK4],),
     )
 
 
@@ -56,7 +56,7 @@ def food_mk7_on_top_of_supplements(vitamin_k: VitaminK) -> Hit | None:
             "food_notes": " ".join(food.note or "" for food in foods),
         },
         triggers=(
-            supplement_trigger(Form.MK7, total),
+            vitamin_k.triggers[Form.MK7],
             *(trigger("foods", food.id) for food in foods),
         ),
     )

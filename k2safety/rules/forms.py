@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from k2safety._terms import Form
-from k2safety.rules._hit import Hit, format_mcg, supplement_trigger
+from k2safety.rules._hit import Hit, format_mcg
 
 if TYPE_CHECKING:
     from k2safety._normalized import SupplementTotals
@@ -16,7 +16,7 @@ def mk4_planned(supplements: SupplementTotals) -> Hit | None:
     total = supplements.totals.get(Form.MK4)
     if total is None:
         return None
-    return Hit(triggers=(supplement_trigger(Form.MK4, total),))
+    return Hit(triggers=(supplements.triggers[Form.MK4],))
 
 
 def k2_form_not_given(supplements: SupplementTotals) -> Hit | None:
@@ -24,7 +24,7 @@ def k2_form_not_given(supplements: SupplementTotals) -> Hit | None:
     total = supplements.totals.get(Form.K2)
     if total is None:
         return None
-    return Hit(values={"total": format_mcg(total)}, triggers=(supplement_trigger(Form.K2, total),))
+    return Hit(values={"total": format_mcg(total)}, triggers=(supplements.triggers[Form.K2],))
 
 
 def several_k2_products(supplements: SupplementTotals) -> Hit | None:
@@ -37,5 +37,5 @@ def several_k2_products(supplements: SupplementTotals) -> Hit | None:
     )
     return Hit(
         values={"count": str(supplements.k2_entries), "totals": described},
-        triggers=tuple(supplement_trigger(form, amount) for form, amount in totals.items()),
+        triggers=tuple(supplements.triggers[form] for form in totals),
     )
