@@ -61,7 +61,7 @@ def write_input(path: Path, lines: int) -> None:
 
 
 def batch_command() -> list[str]:
-    from k2safety._cli import build_parser
+    from k2safety.cli import build_parser
 
     parser = build_parser()
     commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -1,75 +1,57 @@
-"""How much memory k2safety's caches hold after screening many distinct profiles.
+"""Memory over a long run of distinct profiles: it must stay flat.
 
-Run: .venv/bin/python benchmarks/bench_memory.py [--profiles N]
+Run: .venv/bin/python benchmarks/bench_memory.py [--profiles N] [--every K]   (N = 1,000,000:
+about two minutes)
 
-check() remembers validated entries, normalized parts and each rule's finding, in caches of a
-fixed number of entries; a profile whose lists are long (more than SHORT_LIST entries, or more
-text than the sharing limit) is worked out afresh and remembered nowhere. So memory levels off
-whatever the input. This prints the growth of the process (resident memory) after screening,
-in a fresh process for each kind of input:
-
-- typical: the benchmark mix of bench_check.py (200,000 distinct profiles);
-- at the limits: every profile distinct, with lists and texts as large as are still shared;
-- long texts: lists at the limit with texts of 190 characters (not shared).
+Every profile is new (_profiles.distinct_profiles: each medication text and dose is one no other
+profile has), so the memos of texts (k2safety._caches) fill up and then only replace entries.
+Profiles are generated in chunks and dropped after screening, so what grows is k2safety's alone.
+Printed every K profiles: resident memory, the objects the garbage collector tracks, and how
+long a full collection takes. Target (issue 10): flat memory over 1,000,000 distinct profiles.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import gc
 import sys
+import time
 from pathlib import Path
 
-_CHILD = """
-import gc, sys
-sys.path.insert(0, {folder!r})
-import _profiles, k2safety
-from k2safety._normalized import SHORT_LIST, SHARED_TEXT
+sys.path.insert(0, str(Path(__file__).parent))
 
-def resident_mib():
-    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+import _profiles
 
-kind, count = {kind!r}, {count}
-mix = _profiles.profiles(200_000, seed=9) if kind == "typical" else []
+import k2safety
+from k2safety._caches import memos
 
-def profile(i):
-    if kind == "typical":
-        return mix[i % len(mix)]
-    if kind == "at the limits":
-        short, medication = SHARED_TEXT // (2 * SHORT_LIST), SHARED_TEXT // SHORT_LIST
-    else:
-        short = medication = 190
-    return {{
-        "conditions": [f"{{i:07d}}c{{n}}".ljust(short, "x") for n in range(SHORT_LIST)],
-        "medications": [f"{{i:07d}}d{{n}}".ljust(medication, "y") for n in range(SHORT_LIST)],
-        "foods": [f"{{i:07d}}f{{n}}".ljust(short, "z") for n in range(SHORT_LIST)],
-        "supplements": [
-            {{"ingredient": "MK-7", "dose": f"{{i % 997 + n + 1}} mcg"}} for n in range(SHORT_LIST)
-        ],
-    }}
 
-k2safety.check({{}})
-gc.collect()
-before = resident_mib()
-for i in range(count):
-    k2safety.check(profile(i))
-gc.collect()
-print(f"{{kind:<15}}{{count:>9,}} profiles: {{resident_mib() - before:6.0f}} MiB more")
-"""
+def resident_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--profiles", type=int, default=200_000)
+    parser.add_argument("--profiles", type=int, default=1_000_000)
+    parser.add_argument("--every", type=int, default=100_000)
     args = parser.parse_args()
-    folder = str(Path(__file__).parent)
-    for kind, count in (
-        ("typical", args.profiles),
-        ("at the limits", args.profiles // 4),
-        ("long texts", args.profiles // 4),
-    ):
-        code = _CHILD.format(folder=folder, kind=kind, count=count)
-        subprocess.run([sys.executable, "-c", code], check=True)
+    chunk = 10_000
+    print(f"{'profiles':>10} {'resident MiB':>13} {'GC objects':>11} {'full GC ms':>11} memo entries")
+    done = 0
+    while done < args.profiles:
+        for profile in _profiles.distinct_profiles(chunk, seed=done, start=done):
+            k2safety.check(profile)
+        done += chunk
+        if done % args.every == 0:
+            started = time.perf_counter()
+            gc.collect()
+            collection_ms = (time.perf_counter() - started) * 1000
+            entries = sum(len(memo) for memo in memos())
+            print(
+                f"{done:>10,} {resident_mib():>13.1f} {len(gc.get_objects()):>11,} "
+                f"{collection_ms:>11.1f} {entries:,}"
+            )
 
 
 if __name__ == "__main__":

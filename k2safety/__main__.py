@@ -2,7 +2,7 @@
 
 import sys
 
-from k2safety._cli import main
+from k2safety.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

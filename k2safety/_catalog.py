@@ -3,56 +3,45 @@
 The docs build writes :func:`catalog_pages` into the site, so the published catalog is always the
 packaged knowledge base; ``k2safety explain`` prints :func:`rule_markdown`. Generation refuses to
 write anything untrue: a rule citing a claim or threshold that does not exist, a rule with no
-example profiles, or an example that does not do what its fixture says all raise
-:class:`CatalogError`. Nothing here is imported by ``import k2safety``.
+example fixture, or an example that does not do what its fixture says (fire or not, with the
+expected severity, message and triggers) all raise :class:`CatalogError`. The examples are read
+and judged by :mod:`k2safety._fixtures`, as the rule tests do. Nothing here is imported by
+``import k2safety``.
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from k2safety._claims import Claim, Severity
-from k2safety._engine import check, rule_inputs
-from k2safety._errors import ProfileError
+from k2safety._claims import Claim
+from k2safety._engine import rule_inputs
+from k2safety._fixtures import (
+    Example,
+    FixtureError,
+    Outcome,
+    RuleExamples,
+    read_fixtures,
+    verify,
+)
 from k2safety._knowledge import Knowledge, RuleSpec, Threshold, knowledge
 
 __all__ = [
     "CatalogError",
-    "Example",
-    "RuleExamples",
     "catalog_pages",
+    "claims_markdown",
     "decimal_text",
-    "read_examples",
     "rule_markdown",
 ]
 
 
 class CatalogError(Exception):
     """The catalog cannot be generated truthfully from the knowledge base and its fixtures."""
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    """A profile from a rule's fixture file; ``severity`` is what a firing example expects."""
-
-    name: str
-    profile: Mapping[str, Any]
-    severity: Severity | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RuleExamples:
-    """Profiles that fire a rule and profiles that do not, from ``<CODE>.toml``."""
-
-    fires: tuple[Example, ...]
-    ok: tuple[Example, ...]
 
 
 def catalog_pages(fixtures: Path, kb: Knowledge | None = None) -> dict[str, str]:
@@ -65,7 +54,10 @@ def catalog_pages(fixtures: Path, kb: Knowledge | None = None) -> dict[str, str]
     for spec in kb.rules.values():
         _rule_claims(spec, kb)
         _rule_thresholds(spec, kb)
-    examples = read_examples(fixtures, kb.rules)
+    try:
+        examples = read_fixtures(fixtures, kb.rules)
+    except FixtureError as error:
+        raise CatalogError(str(error)) from error
     pages = {
         "rules/index.md": _catalog_index(kb),
         "rules/SUMMARY.md": _catalog_nav(kb),
@@ -74,44 +66,6 @@ def catalog_pages(fixtures: Path, kb: Knowledge | None = None) -> dict[str, str]
     for code, spec in kb.rules.items():
         pages[f"rules/{code}.md"] = rule_markdown(spec, kb, examples=examples[code], links=True)
     return pages
-
-
-def read_examples(fixtures: Path, codes: Iterable[str]) -> dict[str, RuleExamples]:
-    """The example profiles of each rule; a missing, stray or malformed fixture file is an error."""
-    wanted = set(codes)
-    found = {path.stem: path for path in fixtures.glob("*.toml")}
-    missing = sorted(wanted - set(found))
-    stray = sorted(set(found) - wanted)
-    if missing:
-        raise CatalogError(f"no example fixture in {fixtures} for rules {missing}")
-    if stray:
-        raise CatalogError(f"fixtures in {fixtures} for rules that do not exist: {stray}")
-    return {code: _read_fixture(found[code]) for code in sorted(wanted)}
-
-
-def _read_fixture(path: Path) -> RuleExamples:
-    try:
-        raw = tomllib.loads(path.read_text("utf-8"))
-        examples = RuleExamples(
-            fires=tuple(_example(entry, firing=True) for entry in raw.get("fires", ())),
-            ok=tuple(_example(entry, firing=False) for entry in raw.get("ok", ())),
-        )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
-        raise CatalogError(f"{path}: cannot read the examples: {error}") from error
-    if not examples.fires:
-        raise CatalogError(f"{path}: needs at least one [[fires]] example")
-    return examples
-
-
-def _example(entry: Mapping[str, Any], *, firing: bool) -> Example:
-    severity = entry.get("severity")
-    if severity is not None and not firing:
-        raise ValueError(f"example {entry['name']!r} does not fire, so it cannot have a severity")
-    return Example(
-        name=str(entry["name"]),
-        profile=dict(entry["profile"]),
-        severity=None if severity is None else Severity(severity),
-    )
 
 
 def rule_markdown(
@@ -264,33 +218,44 @@ def _claim_item(claim: Claim, *, links: bool) -> list[str]:
 
 
 def _examples_section(spec: RuleSpec, examples: RuleExamples) -> list[str]:
+    if not examples.fires:
+        raise CatalogError(f"{examples.path}: needs at least one [[fires]] example")
     lines = ["", "## Examples", "", "Profiles from the rule's test fixtures, screened by this "]
     lines[-1] += "version of k2safety."
     for example in examples.fires:
-        finding = _screen(spec, example, fires=True)
+        _screen(spec, example)
         lines += ["", f"### Fires: {example.name}", "", *_json_block(example.profile), ""]
-        lines.append(f"**{finding.severity.value}:** {finding.message}")
+        lines += _finding_lines(example.expected)
     for example in examples.ok:
-        _screen(spec, example, fires=False)
+        _screen(spec, example)
         lines += ["", f"### Does not fire: {example.name}", "", *_json_block(example.profile)]
     return lines
 
 
-def _screen(spec: RuleSpec, example: Example, *, fires: bool) -> Any:
+def _screen(spec: RuleSpec, example: Example) -> Outcome | None:
+    """The example's expected finding, once :func:`k2safety.check` is seen to give exactly it."""
     try:
-        report = check(example.profile)
-    except ProfileError as error:
-        raise CatalogError(f"{spec.code} example {example.name!r}: {error}") from error
-    found = [finding for finding in report.findings if finding.code == spec.code]
-    if fires != bool(found):
-        verb = "does not fire" if fires else "fires"
-        raise CatalogError(f"{spec.code} example {example.name!r} {verb}, unlike its fixture")
-    if found and example.severity is not None and found[0].severity != example.severity:
-        raise CatalogError(
-            f"{spec.code} example {example.name!r} fires at {found[0].severity.value}, "
-            f"its fixture expects {example.severity.value}"
-        )
-    return found[0] if found else None
+        return verify(spec.code, example)
+    except FixtureError as error:
+        raise CatalogError(str(error)) from error
+
+
+def _finding_lines(finding: Outcome | None) -> list[str]:
+    if finding is None:
+        return []
+    lines = [f"**{finding.severity.value}:** {finding.message}", ""]
+    if finding.triggers:
+        lines.append("Triggered by:")
+        lines.append("")
+        lines += [f"- `{field}`: {_inline(value)}" for field, value in finding.triggers]
+    return lines
+
+
+def _inline(text: str) -> str:
+    """``text`` as Markdown inline code, fenced by more backticks than it has in a row."""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def _json_block(profile: Mapping[str, Any]) -> list[str]:
@@ -324,20 +289,13 @@ def _catalog_nav(kb: Knowledge) -> str:
 
 
 def _citers(kb: Knowledge) -> dict[str, list[str]]:
-    citers: dict[str, list[str]] = {}
-    for code, spec in kb.rules.items():
-        for claim_id in spec.claims:
-            citers.setdefault(claim_id, []).append(f"[{code}](rules/{code}.md)")
-    for name, threshold in kb.thresholds.items():
-        for claim_id in threshold.claims:
-            citers.setdefault(claim_id, []).append(f"threshold `{name}`")
-    for class_id, drug_class in kb.classes.items():
-        for claim_id in drug_class.claims:
-            citers.setdefault(claim_id, []).append(f"drug class `{class_id}`")
-    for food in kb.foods:
-        for claim_id in food.claims:
-            citers.setdefault(claim_id, []).append(f"food `{food.id}`")
-    return citers
+    return {
+        claim_id: [
+            f"[{name}](rules/{name}.md)" if kind == "rule" else f"{kind} `{name}`"
+            for kind, name in owners
+        ]
+        for claim_id, owners in kb.citations().items()
+    }
 
 
 def _claim_ref(claim_id: str, *, links: bool) -> str:

@@ -255,18 +255,19 @@ class Knowledge:
     def claims_for(self, ids: Iterable[str]) -> tuple[Claim, ...]:
         return tuple(self.claims[claim_id] for claim_id in ids)
 
-    def citations(self) -> dict[str, list[str]]:
-        """Who cites each claim: ``rule K2-…``, ``threshold …``, ``drug class …``, ``food …``."""
-        cited: dict[str, list[str]] = {}
-        owners: list[tuple[str, Iterable[str]]] = [
-            (f"rule {code}", spec.claims) for code, spec in self.rules.items()
+    def citations(self) -> dict[str, list[tuple[str, str]]]:
+        """Who cites each claim, by claim id: ``(kind, name)`` pairs, where ``kind`` is
+        ``rule``, ``threshold``, ``drug class`` or ``food``; rules first, in code order."""
+        cited: dict[str, list[tuple[str, str]]] = {}
+        owners: list[tuple[str, str, Iterable[str]]] = [
+            ("rule", code, spec.claims) for code, spec in self.rules.items()
         ]
-        owners += [(f"threshold {name}", t.claims) for name, t in self.thresholds.items()]
-        owners += [(f"drug class {name}", c.claims) for name, c in self.classes.items()]
-        owners += [(f"food {food.id}", food.claims) for food in self.foods]
-        for owner, claim_ids in owners:
+        owners += [("threshold", name, t.claims) for name, t in self.thresholds.items()]
+        owners += [("drug class", name, c.claims) for name, c in self.classes.items()]
+        owners += [("food", food.id, food.claims) for food in self.foods]
+        for kind, name, claim_ids in owners:
             for claim_id in claim_ids:
-                cited.setdefault(claim_id, []).append(owner)
+                cited.setdefault(claim_id, []).append((kind, name))
         return cited
 
 
@@ -594,7 +595,8 @@ def _check_citations(kb: Knowledge) -> None:
     cited = kb.citations()
     for owner_claims in cited.items():
         claim_id, owners = owner_claims
-        _require(claim_id in kb.claims, f"{owners[0]} cites unknown claim {claim_id!r}")
+        kind, name = owners[0]
+        _require(claim_id in kb.claims, f"{kind} {name} cites unknown claim {claim_id!r}")
     for name, threshold in kb.thresholds.items():
         _require(
             threshold.origin == "editorial" or bool(threshold.claims),

@@ -27,7 +27,6 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from k2safety._caches import text_memo
 from k2safety._errors import ProfileError
 from k2safety._knowledge import knowledge
 from k2safety._matching import Match, match_medication
@@ -71,21 +70,14 @@ def ingredient_form(value: object) -> Form:
     """The form an ingredient name denotes, e.g. ``"menaquinone-7"`` → ``Form.MK7``."""
     if not isinstance(value, str):
         raise EntryProblem("must be text naming an ingredient, e.g. 'MK-7'")
-    return _form_named(value)
-
-
-def _form_named_uncached(name: str) -> Form:
-    ingredient = knowledge().ingredient_terms.get(fold(name))
+    ingredient = knowledge().ingredient_terms.get(fold(value))
     if ingredient is None:
         accepted = ", ".join(i.form for i in knowledge().ingredients)
         raise EntryProblem(
-            f"{describe(name)} is not a known ingredient; accepted: {accepted} (or aliases "
+            f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
             "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
         )
     return ingredient.form
-
-
-_form_named = text_memo("ingredient name", _form_named_uncached)
 
 
 def goal_named(value: object) -> Goal:

@@ -112,14 +112,13 @@ def _text(value: object) -> str:
     if type(value) is not str:
         raise NotPlain
     text = value.strip(_WHITE_SPACE)
-    # Python counts four separators (U+001C to U+001F) as space, pydantic does not: when one
-    # is left at an edge, pydantic decides.
-    if not 0 < len(text) <= MAX_TEXT or text.strip() != text:
+    if not 0 < len(text) <= MAX_TEXT:
         raise NotPlain
     return text
 
 
-# What pydantic strips: Unicode's White_Space property.
+# What pydantic strips: Unicode's White_Space property. Python's own str.strip() would also
+# strip U+001C to U+001F, which pydantic keeps.
 _WHITE_SPACE = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from k2safety._caches import text_memo
+
 __all__ = ["fold", "words"]
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
@@ -22,7 +24,14 @@ def fold(text: str) -> str:
     >>> fold("  Vitamin_K2  MK-7 "), fold("ＭＫ－７")
     ('vitamin k2 mk 7', 'mk 7')
     """
+    return _folded(text)
+
+
+def _fold_uncached(text: str) -> str:
     return _SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+_folded = text_memo("folded term", _fold_uncached)
 
 
 def words(text: str) -> list[str]:

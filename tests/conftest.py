@@ -7,12 +7,17 @@ deadline: a property's first example pays for loading the knowledge base and the
 which says nothing about the code under test.
 Properties that cost much more per example than the rest lower ``max_examples`` themselves,
 relative to the profile, with a comment saying why.
+
+``pytest --update-fixtures`` rewrites the expected severity, message and triggers of the rule
+fixtures (tests/rules/fixtures) from what the rules say now, instead of failing; read every
+rewritten expectation before keeping it (see tests/test_rules.py).
 """
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 CI_EXAMPLES = 500
@@ -33,3 +38,13 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-fixtures",
+        action="store_true",
+        default=False,
+        help="rewrite the expected severity, message and triggers in tests/rules/fixtures "
+        "from what the rules say now, instead of failing",
+    )

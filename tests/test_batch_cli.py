@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 import k2safety
-from k2safety import _cli
-from k2safety._batch_cli import EXIT_BUG, EXIT_INTERRUPTED, _jobs, register, run
+from k2safety.cli import build_parser
+from k2safety.cli._batch import _jobs, run
+from k2safety.cli._exit import ExitStatus, exit_status
 
 MK7 = {"ingredient": "MK-7", "dose": "180 mcg"}
 D3 = {"ingredient": "D3", "dose": "25 mcg"}
@@ -30,9 +31,7 @@ COMMAND = (sys.executable, "-m", "k2safety", "batch")
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="k2safety")
-    register(parser.add_subparsers(required=True))
-    return parser.parse_args(["batch", *argv])
+    return build_parser().parse_args(["batch", *argv])
 
 
 def jsonl(*rows: Any) -> bytes:
@@ -67,14 +66,14 @@ def command(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
 def test_each_line_gets_its_report_in_order(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    profiles = [CRITICAL, INFO_ONLY, NO_FINDINGS, WARNING]
+    profiles: list[dict[str, Any]] = [CRITICAL, INFO_ONLY, NO_FINDINGS, WARNING]
     status, lines, _ = batch(tmp_path, jsonl(*profiles), capsys=capsys)
     assert [line["line"] for line in lines] == [1, 2, 3, 4]
     for line, profile in zip(lines, profiles, strict=True):
         assert set(line) == {"line", "report"}
         # The same document as `k2safety check --format json` prints.
         assert line["report"] == k2safety.check(profile).model_dump(mode="json")
-    assert status == _cli.EXIT_CRITICAL
+    assert status == ExitStatus.CRITICAL
 
 
 def test_a_line_that_cannot_be_screened_gets_an_error_naming_it(
@@ -107,7 +106,7 @@ def test_a_line_that_cannot_be_screened_gets_an_error_naming_it(
         {"field": field, "problem": text} for field, text in raised.value.problems
     ]
     assert errors[5]["message"] == "not UTF-8 text; a profile is a JSON object"
-    assert status == _cli.EXIT_BAD_INPUT
+    assert status == ExitStatus.BAD_INPUT
 
 
 def test_a_byte_order_mark_and_windows_line_endings_are_accepted(
@@ -116,20 +115,20 @@ def test_a_byte_order_mark_and_windows_line_endings_are_accepted(
     data = b"\xef\xbb\xbf" + jsonl(INFO_ONLY).replace(b"\n", b"\r\n") * 2
     status, lines, _ = batch(tmp_path, data, "--fail-on", "never", capsys=capsys)
     assert [("report" in line, line["line"]) for line in lines] == [(True, 1), (True, 2)]
-    assert status == _cli.EXIT_OK
+    assert status == ExitStatus.OK
 
 
 @pytest.mark.parametrize(
     ("profiles", "fail_on", "expected"),
     [
-        ([NO_FINDINGS, INFO_ONLY], "warning", _cli.EXIT_OK),
-        ([NO_FINDINGS, INFO_ONLY], "info", _cli.EXIT_WARNING),
-        ([INFO_ONLY, WARNING, INFO_ONLY], "warning", _cli.EXIT_WARNING),
-        ([WARNING, INFO_ONLY], "critical", _cli.EXIT_OK),
-        ([INFO_ONLY, CRITICAL, WARNING], "warning", _cli.EXIT_CRITICAL),
-        ([INFO_ONLY, CRITICAL, WARNING], "never", _cli.EXIT_OK),
-        ([CRITICAL, "not a profile"], "never", _cli.EXIT_BAD_INPUT),
-        ([], "info", _cli.EXIT_OK),
+        ([NO_FINDINGS, INFO_ONLY], "warning", ExitStatus.OK),
+        ([NO_FINDINGS, INFO_ONLY], "info", ExitStatus.WARNING),
+        ([INFO_ONLY, WARNING, INFO_ONLY], "warning", ExitStatus.WARNING),
+        ([WARNING, INFO_ONLY], "critical", ExitStatus.OK),
+        ([INFO_ONLY, CRITICAL, WARNING], "warning", ExitStatus.CRITICAL),
+        ([INFO_ONLY, CRITICAL, WARNING], "never", ExitStatus.OK),
+        ([CRITICAL, "not a profile"], "never", ExitStatus.BAD_INPUT),
+        ([], "info", ExitStatus.OK),
     ],
 )
 def test_the_exit_status_is_the_worst_row_as_for_check(
@@ -143,7 +142,7 @@ def test_the_exit_status_is_the_worst_row_as_for_check(
     assert status == expected
     # A row screened alone exits as `check` would; the batch exits as its worst row.
     if "not a profile" not in profiles:
-        worst = max((_cli.exit_status(_max(p), fail_on) for p in profiles), default=0)
+        worst = max((exit_status(_max(p), fail_on) for p in profiles), default=0)
         assert status == worst
 
 
@@ -179,7 +178,7 @@ def test_several_jobs_write_the_same_lines_in_the_same_order(tmp_path: Path) -> 
     for jobs in ("1", "2"):
         output = tmp_path / f"out{jobs}.jsonl"
         completed = command(str(source), "-o", str(output), "--jobs", jobs)
-        assert completed.returncode == _cli.EXIT_BAD_INPUT, completed.stderr
+        assert completed.returncode == ExitStatus.BAD_INPUT, completed.stderr
         outputs[jobs] = output.read_bytes()
     assert outputs["1"] == outputs["2"]
     numbers = [json.loads(line)["line"] for line in outputs["2"].splitlines()]
@@ -191,7 +190,7 @@ def test_standard_input_to_standard_output(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in completed.stdout.splitlines()]
     assert [line["report"]["max_severity"] for line in lines] == ["warning", "info"]
     assert completed.stderr.decode().startswith("k2safety batch: 2 lines: 2 screened, 0 invalid")
-    assert completed.returncode == _cli.EXIT_WARNING
+    assert completed.returncode == ExitStatus.WARNING
 
 
 @pytest.mark.parametrize("terminal", [True, False])
@@ -220,7 +219,7 @@ def test_a_progress_bar_only_on_a_terminal(tmp_path: Path, terminal: bool) -> No
 
 def test_a_missing_input_file_exits_3_cleanly(tmp_path: Path) -> None:
     completed = command(str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "out.jsonl"))
-    assert completed.returncode == _cli.EXIT_BAD_INPUT
+    assert completed.returncode == ExitStatus.BAD_INPUT
     assert completed.stderr.decode().startswith(f"k2safety: {tmp_path / 'missing.jsonl'}: ")
     assert b"Traceback" not in completed.stderr
 
@@ -239,9 +238,8 @@ def test_jobs_0_means_one_per_cpu() -> None:
 def test_a_bug_stops_the_batch_with_status_70_after_the_lines_before_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import k2safety._batch_cli as batch_cli
-
-    real_screen = batch_cli.screen
+    import k2safety.cli._batch as batch_cli
+    from k2safety._batch import screen as real_screen
 
     def broken(profile: Any) -> Any:
         if profile == WARNING:
@@ -250,7 +248,7 @@ def test_a_bug_stops_the_batch_with_status_70_after_the_lines_before_it(
 
     monkeypatch.setattr(batch_cli, "screen", broken)
     status, lines, stderr = batch(tmp_path, jsonl(INFO_ONLY, CRITICAL, WARNING), capsys=capsys)
-    assert status == EXIT_BUG
+    assert status == ExitStatus.BUG
     assert [line["line"] for line in lines] == [1, 2]
     assert "KeyError: 'a bug'" in stderr
     assert "while screening row 2 (0-based) of the batch" in stderr
@@ -273,7 +271,7 @@ def test_ctrl_c_leaves_whole_lines_up_to_where_it_stopped(tmp_path: Path, jobs: 
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == EXIT_INTERRUPTED, stderr.decode()
+    assert process.returncode == ExitStatus.INTERRUPTED, stderr.decode()
     assert b"Traceback" not in stderr
     assert b"(interrupted: the output holds these lines, each complete)" in stderr
     data = output.read_bytes()
@@ -290,5 +288,5 @@ def test_the_k2safety_command_has_batch() -> None:
         capture_output=True,
         check=False,
     )
-    assert completed.returncode == _cli.EXIT_USAGE
+    assert completed.returncode == ExitStatus.USAGE
     assert b"expected a whole number of processes" in completed.stderr

@@ -1,18 +1,35 @@
-"""The ``k2safety`` command, end to end through a subprocess: output, stdin and exit status."""
+"""The ``k2safety`` command, end to end through a subprocess: output, stdin and exit status;
+the exit statuses and the docs generated from them; and rich loaded only for a terminal.
+
+``K2SAFETY_UPDATE_DOCS=1`` rewrites the docs' exit-status tables from ``ExitStatus``.
+"""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import io
 import json
 import os
+import re
+import string
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.text import Text
 
 import k2safety
 from k2safety._knowledge import knowledge
+from k2safety.cli import ExitStatus, _plain_output, main
+from k2safety.cli._exit import exit_status_table
+from k2safety.cli._rich_output import print_wrapped
 
 ROOT = Path(__file__).resolve().parent.parent
 WARFARIN = ROOT / "examples" / "warfarin_mk7.json"
@@ -263,6 +280,19 @@ def test_claims_lists_every_claim_with_its_locator_and_citing_rules() -> None:
     assert "Cited by: K2-VKA" in text
 
 
+def test_claims_names_the_same_citers_as_the_catalog() -> None:
+    from k2safety._catalog import claims_markdown
+
+    text = " ".join(run("claims").stdout.split())
+    catalog = claims_markdown(knowledge())
+    # A claim only a threshold cites: both say who cites it, and that it is background.
+    assert "Cited by: threshold d3_iu_per_mcg" in text
+    assert "threshold `d3_iu_per_mcg`" in catalog
+    background = [claim for claim in knowledge().claims.values() if claim.background]
+    assert text.count("Background: no rule rests on it") == len(background)
+    assert catalog.count("**Background:**") == len(background)
+
+
 def test_schema_prints_the_profile_json_schema() -> None:
     result = run("schema")
     assert result.returncode == 0
@@ -298,3 +328,245 @@ def test_explain_is_formatted_on_a_terminal() -> None:
     assert "\x1b[" in result.stdout
     assert "# K2-VKA" not in result.stdout  # rendered, not raw Markdown
     assert "K2-VKA" in result.stdout
+
+
+# --- the exit statuses: one enum, from which the help and the docs are generated --------------
+
+DOCS = ROOT / "docs"
+EXIT_STATUS_TABLE = re.compile(
+    r"(<!-- exit-status:start(?: (?P<command>\w+))? -->\n)(?P<table>.*?)(<!-- exit-status:end -->)",
+    re.DOTALL,
+)
+
+
+def _with_fresh_tables(markdown: str) -> str:
+    return EXIT_STATUS_TABLE.sub(
+        lambda match: f"{match[1]}\n{exit_status_table(match['command'])}\n{match[4]}", markdown
+    )
+
+
+@pytest.mark.parametrize(("page", "command"), [("cli.md", None), ("batch.md", "batch")])
+def test_the_docs_exit_status_tables_are_generated_from_exit_status(
+    page: str, command: str | None
+) -> None:
+    """Run with K2SAFETY_UPDATE_DOCS=1 to rewrite the tables from ``ExitStatus``."""
+    path = DOCS / page
+    markdown = path.read_text("utf-8")
+    assert [match["command"] for match in EXIT_STATUS_TABLE.finditer(markdown)] == [command]
+    fresh = _with_fresh_tables(markdown)
+    if fresh != markdown and os.environ.get("K2SAFETY_UPDATE_DOCS"):
+        path.write_text(fresh, "utf-8")
+        return
+    assert markdown == fresh, (
+        f"docs/{page}'s exit-status table is not ExitStatus's; rerun with K2SAFETY_UPDATE_DOCS=1"
+    )
+
+
+def test_the_exit_status_table_lists_every_status_once() -> None:
+    table = exit_status_table()
+    values = [int(row.split("|")[1]) for row in table.splitlines()[2:]]
+    assert values == sorted(ExitStatus) == [0, 1, 2, 3, 4, 70, 130, 141]
+    assert "| 70 | `batch` only: " in table
+    assert "`batch` only" not in exit_status_table("batch")
+    assert ExitStatus.of("check") == tuple(s for s in ExitStatus if s not in {70, 130})
+
+
+@pytest.mark.parametrize("command", ["check", "batch"])
+def test_help_lists_the_exit_statuses_of_the_command(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    _, heading, listed = result.stdout.partition("\nexit status:\n")
+    assert heading
+    entries = re.split(r"\n  (?=\d)", "\n" + listed.rstrip("\n"))[1:]
+    statuses = ExitStatus.of(command)
+    assert len(entries) == len(statuses)
+    for entry, status in zip(entries, statuses, strict=True):
+        value, meaning = entry.split(maxsplit=1)
+        assert int(value) == status
+        assert " ".join(meaning.split()) == status.meaning.replace("`", "")
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+
+
+def test_the_command_is_the_cli_package() -> None:
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        scripts = tomllib.load(file)["project"]["scripts"]
+    assert scripts == {"k2safety": "k2safety.cli:main"}
+    module, _, name = scripts["k2safety"].partition(":")
+    assert getattr(importlib.import_module(module), name) is main
+
+
+# The CLI's modules, each importing only modules after it (so there is no cycle).
+CLI_LAYERS = (
+    "__init__",
+    "_check",
+    "_batch",
+    "_knowledge_base",
+    "_rich_output",
+    "_plain_output",
+    "_io",
+    "_exit",
+)
+
+
+def _cli_imports(module: str) -> set[str]:
+    """What ``module`` imports from k2safety.cli, anywhere in it: its modules, or the package."""
+    tree = ast.parse((ROOT / "k2safety" / "cli" / f"{module}.py").read_text("utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{module} imports relatively"
+            if node.module == "k2safety.cli":
+                imported |= {alias.name for alias in node.names}
+            elif (node.module or "").startswith("k2safety.cli."):
+                imported.add((node.module or "").removeprefix("k2safety.cli."))
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+            imported |= {name for name in names if name.startswith("k2safety.cli")}
+    return imported
+
+
+def test_the_cli_modules_import_each_other_in_one_direction() -> None:
+    modules = {path.stem for path in (ROOT / "k2safety" / "cli").glob("*.py")}
+    assert modules == set(CLI_LAYERS)
+    for position, module in enumerate(CLI_LAYERS):
+        imported = _cli_imports(module)
+        assert imported <= set(CLI_LAYERS[position + 1 :]), (module, imported)
+
+
+# --- rich only renders text for a terminal -----------------------------------------------------
+
+
+def _imports_rich(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None) -> bool:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "COLUMNS"}
+    }
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "k2safety", *args],
+        cwd=ROOT,
+        env={**environment, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        check=False,
+    )
+    assert completed.returncode in {0, 2}, completed.stderr.decode()
+    imported = re.findall(r"^import time:.*\|\s*(\S+)$", completed.stderr.decode(), re.MULTILINE)
+    assert "k2safety.cli" in imported
+    return "rich" in imported
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "--format", "json", str(WARFARIN)),
+        ("check", "--format", "cds-hooks", str(WARFARIN)),
+        ("batch", "-"),
+        ("schema",),
+        ("rules",),
+        ("explain", "K2-VKA"),
+        ("--version",),
+    ],
+    ids=" ".join,
+)
+def test_output_for_a_program_does_not_import_rich(args: tuple[str, ...]) -> None:
+    assert not _imports_rich(*args, stdin=WARFARIN.read_bytes().replace(b"\n", b"") + b"\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("check", str(WARFARIN)), {}),
+        (("rules",), {"FORCE_COLOR": "1"}),
+        (("explain", "K2-VKA"), {"TTY_COMPATIBLE": "1"}),
+    ],
+)
+def test_text_for_a_terminal_imports_rich(args: tuple[str, ...], env: dict[str, str]) -> None:
+    # The other half of the test above: it would see rich if it were imported.
+    assert _imports_rich(*args, env=env)
+
+
+@pytest.mark.parametrize("columns", [None, "20", "31", "45", "80", "132", "0", "wide"])
+def test_rules_piped_prints_what_rich_prints(
+    columns: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {} if columns is None else {"COLUMNS": columns}
+    piped = run("rules", **env).stdout
+    monkeypatch.delenv("COLUMNS", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    console = Console(file=io.StringIO(), highlight=False, markup=False, emoji=False)
+    if console.width == 0:
+        # rich prints nothing on a console 0 wide; the plain output uses the narrowest lines.
+        console = Console(file=io.StringIO(), width=1)
+    rules = knowledge().rules
+    code_width = max(len(code) for code in rules) + 2
+    severity_width = max(len(severity.value) for severity in k2safety.Severity) + 2
+    for code, spec in rules.items():
+        columns_text = code.ljust(code_width) + spec.severity.value.ljust(severity_width)
+        print_wrapped(
+            console, Text(spec.title), indent=len(columns_text), first_prefix=columns_text
+        )
+    assert isinstance(console.file, io.StringIO)
+    assert piped == console.file.getvalue()
+
+
+@pytest.mark.parametrize("width", range(1, 90))
+def test_plain_wrapping_breaks_lines_where_rich_does(width: int) -> None:
+    texts = [spec.title for spec in knowledge().rules.values()]
+    texts += [
+        "",
+        "  leading spaces and a verylongwordthatdoesnotfitanywhere at all  ",
+        "two  spaces\nand a new line, then   ",
+        "MK-7 above the typical supplement range (45 to 360 mcg a day)",
+    ]
+    console = Console(width=200)
+    for text in texts:
+        expected = [line.plain.rstrip() for line in Text(text).wrap(console, width)]
+        assert _plain_output.wrap(text, width) == expected, (text, width)
+
+
+@given(
+    st.text(st.sampled_from(string.ascii_letters + string.digits + " -,.()\n"), max_size=200),
+    st.integers(min_value=1, max_value=100),
+)
+def test_plain_wrapping_matches_rich_on_any_single_cell_text(text: str, width: int) -> None:
+    expected = [line.plain.rstrip() for line in Text(text).wrap(Console(width=200), width)]
+    assert _plain_output.wrap(text, width) == expected
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+@pytest.mark.parametrize("tty_compatible", [None, "", "0", "1", "yes"])
+@pytest.mark.parametrize("force_color", [None, "", "0", "1"])
+def test_a_terminal_is_what_rich_calls_a_terminal(
+    tty: bool,
+    tty_compatible: str | None,
+    force_color: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in (("TTY_COMPATIBLE", tty_compatible), ("FORCE_COLOR", force_color)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    stream = _Stream(tty)
+    assert _plain_output.is_terminal(stream) is Console(file=stream).is_terminal
+
+
+@pytest.mark.parametrize("columns", [None, "0", "7", "80", "250", "-3", "abc", ""])
+def test_the_width_is_rich_s_width(columns: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.delenv("LINES", raising=False)
+    assert _plain_output.width() == Console().width

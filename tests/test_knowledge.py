@@ -276,7 +276,7 @@ def test_rule_texts_show_the_thresholds_and_vocabulary_they_name() -> None:
 
 def test_citations_name_every_owner_of_a_claim() -> None:
     cited = knowledge().citations()
-    assert "threshold d3_iu_per_mcg" in cited["ref.d3-iu-per-mcg"]
-    assert "rule K2-VKA" in cited["art.anticoagulant-supervision"]
-    assert "drug class vka" in cited["ref.vka-antidote"]
-    assert "food natto" in cited["art.natto-mk7"]
+    assert ("threshold", "d3_iu_per_mcg") in cited["ref.d3-iu-per-mcg"]
+    assert ("rule", "K2-VKA") in cited["art.anticoagulant-supervision"]
+    assert ("drug class", "vka") in cited["ref.vka-antidote"]
+    assert ("food", "natto") in cited["art.natto-mk7"]

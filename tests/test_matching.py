@@ -162,3 +162,19 @@ def test_two_misspelled_substances_in_one_entry_are_both_found() -> None:
         ("apixaban", "approximate"),
         ("warfarin", "approximate"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("heparxn", [("heparin", "approximate")]),  # 7 letters, one edit
+        ("warfxrxn", []),  # 8 letters, two edits: beyond the bound below nine letters
+        ("coumxdxne", [("warfarin", "approximate")]),  # 9 letters, two edits: within the bound
+        ("cxumxdxne", []),  # 9 letters, three edits
+        ("phenprxcxumon", [("phenprocoumon", "approximate")]),  # 13 letters, two edits
+    ],
+)
+def test_the_misspelling_bound_is_one_edit_below_nine_letters_and_two_from_nine(
+    word: str, expected: list[tuple[str, str]]
+) -> None:
+    assert _resolved(word) == expected

@@ -67,7 +67,7 @@ def test_the_wheel_holds_the_package_only(wheel: Path) -> None:
 
 def test_the_wheel_declares_the_command_and_its_metadata(wheel: Path) -> None:
     entry_points = _dist_info(wheel, "entry_points.txt")
-    assert "k2safety = k2safety._cli:main" in entry_points
+    assert "k2safety = k2safety.cli:main" in entry_points
     metadata = email.message_from_string(_dist_info(wheel, "METADATA"))
     assert "Typing :: Typed" in metadata.get_all("Classifier", [])
     requirements = metadata.get_all("Requires-Dist", [])

@@ -1,58 +1,143 @@
-"""Every rule against its fixtures: profiles that must fire it and profiles that must not.
+"""Every rule against its fixtures: each example's finding exactly, or the rule's silence.
 
-The fixtures live in tests/rules/fixtures/<CODE>.toml and are also the examples in the docs'
-rule catalog. A rule whose function is removed, or whose threshold moves by one unit, fails here.
+tests/rules/fixtures/<CODE>.toml holds a rule's examples (the format is in k2safety/_fixtures.py,
+the one reader of these files; the docs' rule catalog shows the same examples). A ``[[fires]]``
+example expects the finding's severity, exact message and triggers; an ``[[ok]]`` example expects
+no finding from the rule.
+
+``pytest --update-fixtures`` rewrites the expected severity, message and triggers from what the
+rules say now instead of failing, as snapshot tests do. The fixtures are reviewed expectations,
+not a copy of the output: read every rewritten message against the rule's intent in
+k2safety/data/rules.toml before keeping it. Whether an example fires is never rewritten: moving
+an example between ``[[fires]]`` and ``[[ok]]`` is a decision for a person.
 """
 
 from __future__ import annotations
 
-import tomllib
+import re
+import shutil
+import string
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import k2safety
+from k2safety._fixtures import (
+    Example,
+    FixtureError,
+    Outcome,
+    RuleExamples,
+    outcome,
+    read_fixture,
+    read_fixtures,
+    refresh,
+    refreshed_text,
+)
 from k2safety._knowledge import knowledge
 
 FIXTURES = Path(__file__).parent / "rules" / "fixtures"
+RULES = read_fixtures(FIXTURES, knowledge().rules)
 
 
-def _cases(kind: str) -> list[Any]:
-    cases = []
-    for path in sorted(FIXTURES.glob("*.toml")):
-        for case in tomllib.loads(path.read_text("utf-8")).get(kind, []):
-            cases.append(pytest.param(path.stem, case, id=f"{path.stem}: {case['name']}"))
-    return cases
+def _examples() -> list[Any]:
+    return [
+        pytest.param(rule, example, id=f"{code} {example.kind}: {example.name}")
+        for code, rule in RULES.items()
+        for example in rule.examples
+    ]
 
 
-def test_every_rule_has_fixtures_that_fire_and_that_do_not() -> None:
-    for code in knowledge().rules:
-        path = FIXTURES / f"{code}.toml"
-        assert path.exists(), f"no fixtures for {code}"
-        fixtures = tomllib.loads(path.read_text("utf-8"))
-        assert fixtures.get("fires"), f"{code} has no profile that fires it"
-        assert fixtures.get("ok"), f"{code} has no profile that must not fire it"
+@pytest.mark.parametrize(("rule", "example"), _examples())
+def test_example(rule: RuleExamples, example: Example, request: pytest.FixtureRequest) -> None:
+    actual = outcome(rule.code, example.profile)
+    if not example.fires:
+        assert actual is None, f"{rule.code} fires on an [[ok]] example"
+        return
+    assert actual is not None, f"{rule.code} does not fire on a [[fires]] example"
+    if actual != example.expected and request.config.getoption("--update-fixtures"):
+        refresh(rule.path, {example.index: actual})
+        warnings.warn(
+            f"{rule.path.name}: recorded what {example.name!r} says now; read it",
+            UserWarning,
+            stacklevel=1,
+        )
+        return
+    assert example.expected is not None, (
+        "no expected severity, message and triggers: run pytest --update-fixtures and read them"
+    )
+    assert actual == example.expected
 
 
-def test_no_fixture_file_names_an_unknown_rule() -> None:
-    assert {path.stem for path in FIXTURES.glob("*.toml")} <= set(knowledge().rules)
+# --- what the examples must cover ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "case"), _cases("fires"))
-def test_fires(code: str, case: dict[str, Any]) -> None:
-    report = k2safety.check(case["profile"])
-    found = {finding.code: finding for finding in report.findings}
-    assert code in found, f"{case['name']}: expected {code}, got {report.codes}"
-    if "severity" in case:
-        assert found[code].severity == k2safety.Severity(case["severity"])
+def _pattern(template: str) -> str:
+    """A message template as a pattern: its words exactly, anything for each {placeholder}."""
+    parts = string.Formatter().parse(template)
+    return "".join(
+        re.escape(text) + (".+?" if name is not None else "") for text, name, _, _ in parts
+    )
 
 
-@pytest.mark.parametrize(("code", "case"), _cases("ok"))
-def test_does_not_fire(code: str, case: dict[str, Any]) -> None:
-    report = k2safety.check(case["profile"])
-    assert code not in report.codes, f"{case['name']}: {code} fired"
+def _has_words(template: str) -> bool:
+    return any(text.strip() for text, _, _, _ in string.Formatter().parse(template))
 
+
+def _notes_shown(spec: Any, message: str) -> set[str]:
+    """The notes of a rule that ``message`` carries, by name.
+
+    A finding's message is the rule's message and then the notes that apply. A note with words
+    of its own is found by them; a note that is only a {placeholder} is shown when the message
+    goes on past the rule's message and its other notes.
+    """
+    base = re.match(_pattern(spec.message), message)
+    assert base, f"{message!r} does not start with the message of {spec.code}"
+    tail = message[base.end() :]
+    shown = set()
+    blanks = [name for name, note in spec.notes.items() if not _has_words(note)]
+    assert len(blanks) <= 1, f"{spec.code}: notes {blanks} cannot be told apart; give them words"
+    for name, note in spec.notes.items():
+        found = re.search(_pattern(note), tail) if _has_words(note) else None
+        if found:
+            shown.add(name)
+            tail = tail[: found.start()] + tail[found.end() :]
+    if blanks and tail.strip():
+        shown.add(blanks[0])
+    return shown
+
+
+@pytest.mark.parametrize("code", list(knowledge().rules))
+def test_the_examples_cover_the_rule(code: str) -> None:
+    spec = knowledge().rules[code]
+    rule = read_fixture(RULES[code].path)  # afresh: --update-fixtures may have just rewritten it
+    assert rule.fires, f"{code} has no example that fires it"
+    assert rule.ok, f"{code} has no example that must not fire it"
+    expected = [example.expected for example in rule.fires if example.expected is not None]
+    shown = [_notes_shown(spec, found.message) for found in expected]
+    for name in spec.notes:
+        assert any(name in notes for notes in shown), f"no example shows the {name} note"
+        assert not all(name in notes for notes in shown), f"every example has the {name} note"
+    severities = {found.severity for found in expected}
+    assert spec.severity in severities, f"no example of {code} at its own severity"
+    if spec.when_supervised is not None:
+        supervised = [
+            example.expected.severity
+            for example in rule.fires
+            if example.profile.get("medical_supervision") is True and example.expected is not None
+        ]
+        assert spec.when_supervised.severity in supervised, f"no supervised example of {code}"
+
+
+def test_no_expected_message_has_a_blank_left_unfilled() -> None:
+    for rule in read_fixtures(FIXTURES, knowledge().rules).values():
+        for example in rule.fires:
+            assert example.expected is not None, f"{rule.code}: {example.name}"
+            assert not re.search(r"[{}]", example.expected.message), example.name
+
+
+# --- dose ranges in every unit --------------------------------------------------------------
 
 BOUNDARY_90 = [
     ("90 mcg", None),
@@ -102,3 +187,137 @@ def test_range_ends_are_in_range_in_every_unit(dose: str, per: str | None) -> No
 )
 def test_just_outside_the_range_fires(dose: str, per: str | None, code: str) -> None:
     assert code in _mk7_codes(dose, per)
+
+
+# --- the fixture format ----------------------------------------------------------------------
+
+VKA_EXAMPLE = """\
+# A comment at the top.
+
+[[fires]]
+name = "warfarin"   # a comment after the name
+# a comment above the profile
+[fires.profile]
+medications = [
+  "warfarin",  # inside a list
+]
+supplements = [{ ingredient = "MK-7", dose = "180 mcg" }]
+
+[[ok]]
+name = "no vitamin K"
+[ok.profile]
+medications = ["warfarin"]
+"""
+
+VKA_OUTCOME = Outcome(
+    severity=k2safety.Severity.CRITICAL,
+    message=(
+        "You take warfarin, a vitamin K antagonist, and plan MK-7 (vitamin K2). Vitamin K works "
+        "against this kind of anticoagulant and can change how your blood clots: do not take it "
+        "without close supervision by your doctor."
+    ),
+    triggers=(("medications", "warfarin"), ("supplements", "MK-7 180 mcg/day")),
+)
+
+
+def _fixture(tmp_path: Path, text: str, code: str = "K2-VKA") -> Path:
+    path = tmp_path / f"{code}.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_refresh_records_the_expectation_and_keeps_everything_else(tmp_path: Path) -> None:
+    path = _fixture(tmp_path, VKA_EXAMPLE)
+    assert read_fixture(path).fires[0].expected is None
+    assert refresh(path, {0: VKA_OUTCOME})
+    text = path.read_text("utf-8")
+    kept = iter(text.splitlines())
+    assert all(line in kept for line in VKA_EXAMPLE.splitlines())  # every line, in order
+    assert text.index('severity = "critical"') > text.index('name = "warfarin"')
+    assert text.index('severity = "critical"') < text.index("# a comment above the profile")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    (fires,) = read_fixture(path).fires
+    assert fires.expected == VKA_OUTCOME
+    assert not refresh(path, {0: VKA_OUTCOME})  # nothing left to change
+    assert path.read_text("utf-8") == text
+
+
+def test_refresh_replaces_an_old_expectation_where_it_was(tmp_path: Path) -> None:
+    path = _fixture(tmp_path, VKA_EXAMPLE)
+    refresh(path, {0: VKA_OUTCOME})
+    text = path.read_text("utf-8").replace('name = "warfarin"   # a comment after the name\n', "")
+    text = text.replace("[fires.profile]", 'name = "moved"\n[fires.profile]')
+    path.write_text(text, "utf-8")
+    changed = Outcome(k2safety.Severity.WARNING, 'a "quoted" \\ message\twith\nlines', ())
+    refresh(path, {0: changed})
+    after = path.read_text("utf-8")
+    assert after.index("severity") < after.index('name = "moved"')
+    assert after.count("severity") == 1
+    assert "triggers = []" in after
+    assert read_fixture(path).fires[0].expected == changed
+
+
+def test_refresh_wraps_a_long_message_and_reads_it_back_exactly(tmp_path: Path) -> None:
+    path = _fixture(tmp_path, VKA_EXAMPLE)
+    message = "word  " * 40 + "x" * 150 + " end. "
+    long = Outcome(k2safety.Severity.INFO, message, (("foods", "natto ñ \x7f"),))
+    refresh(path, {0: long})
+    assert read_fixture(path).fires[0].expected == long
+    assert "\\u007F" in path.read_text("utf-8")
+
+
+def test_refresh_of_an_example_that_is_not_there_fails(tmp_path: Path) -> None:
+    with pytest.raises(FixtureError, match=r"no \[\[fires\]\] example number \[2\]"):
+        refreshed_text(VKA_EXAMPLE, {1: VKA_OUTCOME})
+    with pytest.raises(FixtureError, match="has no name"):
+        refreshed_text("[[fires]]\n[fires.profile]\n", {0: VKA_OUTCOME})
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[[fires]]\nprofile = {}\n", "needs a name"),
+        ('[[fires]]\nname = " "\nprofile = {}\n', "needs a name"),
+        ('[[fires]]\nname = "x"\n', "needs a profile"),
+        (
+            '[[fires]]\nname = "x"\nprofile = {}\nseverety = "info"\n',
+            r"unknown keys \['severety'\]",
+        ),
+        ('[[fires]]\nname = "x"\nprofile = {}\nseverity = "info"\n', "go together"),
+        ('[[ok]]\nname = "x"\nprofile = {}\nseverity = "info"\n', "cannot have a severity"),
+        ('[[ok]]\nname = "x"\nprofile = {}\nmessage = "m"\n', "cannot have a message"),
+        ('examples = []\n[[ok]]\nname = "x"\nprofile = {}\n', r"unknown keys \['examples'\]"),
+        ('[[ok]]\nname = "x"\nprofile = {}\n[[ok]]\nname = "x"\nprofile = {}\n', "more than once"),
+        ('fires = "x"\n', "array of tables"),
+        (
+            '[[fires]]\nname = "x"\nprofile = {}\nseverity = "severe"\nmessage = ""\n'
+            "triggers = []\n",
+            "'severe' is not one of info, warning, critical",
+        ),
+        (
+            '[[fires]]\nname = "x"\nprofile = {}\nseverity = "info"\nmessage = 1\ntriggers = []\n',
+            "message must be text",
+        ),
+        (
+            '[[fires]]\nname = "x"\nprofile = {}\nseverity = "info"\nmessage = ""\n'
+            'triggers = [{ field = "foods" }]\n',
+            "a trigger must be",
+        ),
+        ("[[fires]\n", "cannot read the examples"),
+    ],
+)
+def test_a_malformed_fixture_is_refused(tmp_path: Path, text: str, problem: str) -> None:
+    with pytest.raises(FixtureError, match=problem):
+        read_fixture(_fixture(tmp_path, text))
+
+
+def test_a_missing_or_stray_fixture_file_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, folder)
+    shutil.copy(folder / "K2-CONSULT.toml", folder / "K2-NOPE.toml")
+    with pytest.raises(FixtureError, match=r"rules that do not exist: \['K2-NOPE'\]"):
+        read_fixtures(folder, knowledge().rules)
+    (folder / "K2-NOPE.toml").unlink()
+    (folder / "K2-CONSULT.toml").unlink()
+    with pytest.raises(FixtureError, match=r"for rules \['K2-CONSULT'\]"):
+        read_fixtures(folder, knowledge().rules)

@@ -11,12 +11,9 @@ output line is one JSON object, written with a single write and flushed, in inpu
 
 Line numbers count from 1. A summary goes to standard error at the end, and a progress bar too
 while standard error is a terminal. Ctrl-C stops after the line being written, so the output
-holds whole lines only, each answering the input line it names.
-
-Exit status: 3 if any line could not be screened (or a file could not be opened); otherwise as
-for ``check``: 2 a critical finding in any report, 1 a finding at or above ``--fail-on`` but none
-critical, 0 none. 130 when interrupted, 4 usage error, 141 standard output closed early, 70 an
-unexpected error (a bug in k2safety; the output holds every line before it).
+holds whole lines only, each answering the input line it names. The exit statuses are
+``ExitStatus.of("batch")``: the worst line decides, as ``check`` decides for one profile, except
+that a line that cannot be screened outranks any finding.
 """
 
 from __future__ import annotations
@@ -33,9 +30,18 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
+from k2safety import ProfileError, Severity
 from k2safety._batch import screen, screen_rows
-from k2safety._claims import Severity
-from k2safety._errors import ProfileError
+from k2safety.cli import _plain_output
+from k2safety.cli._exit import FAIL_ON, ExitStatus, HelpFormatter, exit_status, exit_status_help
+from k2safety.cli._io import (
+    InputError,
+    bad_input,
+    broken_pipe_exits,
+    open_input,
+    open_output,
+    parse_json,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -44,14 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run"]
 
-EXIT_INTERRUPTED = 130
-"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
-
-EXIT_BUG = 70
-"""An unexpected error, a bug in k2safety (``EX_SOFTWARE`` in sysexits.h): not 1, which would
-read as "a warning was found"."""
-
-_FAIL_ON = ("info", "warning", "critical", "never")
 _PROGRESS_EVERY = 256  # lines between progress-bar updates: updating costs more than a line
 
 # What a worker hands back for a line: the output line, and for the summary the most severe
@@ -61,7 +59,7 @@ _INVALID = "invalid"
 
 
 def register(subparsers: Subparsers) -> None:
-    """Add the ``batch`` command to the ``k2safety`` command line."""
+    """Add the ``batch`` command."""
     parser = subparsers.add_parser(
         "batch",
         help="screen a JSON Lines file of profiles: one result line per input line",
@@ -69,11 +67,8 @@ def register(subparsers: Subparsers) -> None:
         'one JSON line per input line, in order: {"line": N, "report": {...}} or {"line": N, '
         '"error": {...}}. Streams: memory does not grow with the file. Informational, not '
         "medical advice.",
-        epilog="exit status: 3 if any line cannot be screened (blank, not JSON, invalid "
-        "profile) or a file cannot be opened; otherwise 2 a critical finding in any report, 1 "
-        "a finding at or above --fail-on but none critical, 0 none; 130 interrupted (the "
-        "output holds whole lines up to the interruption); 4 usage error; 141 output closed "
-        "early; 70 internal error (a bug in k2safety).",
+        epilog=exit_status_help("batch"),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "input", metavar="IN.jsonl", help="profiles, one JSON object per line; '-' reads stdin"
@@ -96,7 +91,7 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--fail-on",
-        choices=_FAIL_ON,
+        choices=FAIL_ON,
         default="warning",
         help="the lowest severity that makes the exit status non-zero (default: warning)",
     )
@@ -113,17 +108,14 @@ def _jobs(text: str) -> int:
     return jobs or os.cpu_count() or 1
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitStatus:
     """Screen ``args.input`` into ``args.output``; returns the exit status."""
-    from k2safety import _cli
-
     with ExitStack() as stack:
         try:
-            source = _open_input(args.input, stack)
-            sink = _open_output(args.output, stack)
+            source = open_input(args.input, stack)
+            sink = open_output(args.output, stack)
         except OSError as error:
-            print(f"k2safety: {error.filename}: {error.strerror or error}", file=sys.stderr)
-            return _cli.EXIT_BAD_INPUT
+            return bad_input(error.filename, error.strerror or error)
         summary = _Summary()
         # A bar would tangle with results written to the same terminal.
         results_on_terminal = args.output == "-" and sys.stdout.isatty()
@@ -132,28 +124,27 @@ def run(args: argparse.Namespace) -> int:
         processes = None if args.jobs == 1 else args.jobs
         lines = enumerate(source, start=1)
         try:
-            for output, outcome, codes in screen_rows(lines, _screen_line, processes=processes):
-                sink.write(output)
-                sink.flush()
-                summary.add(outcome, codes)
-                if progress is not None and summary.lines % _PROGRESS_EVERY == 0:
-                    progress(summary.lines)
-                if interrupted():
-                    break
-        except BrokenPipeError:
-            _cli._stop_on_broken_pipe()
+            with broken_pipe_exits():
+                for output, outcome, codes in screen_rows(lines, _screen_line, processes=processes):
+                    sink.write(output)
+                    sink.flush()
+                    summary.add(outcome, codes)
+                    if progress is not None and summary.lines % _PROGRESS_EVERY == 0:
+                        progress(summary.lines)
+                    if interrupted():
+                        break
         except Exception as error:
             # Not a property of the line (those become error lines): a bug in k2safety.
             print(_bug_report(error), file=sys.stderr)
-            return EXIT_BUG
+            return ExitStatus.BUG
         if progress is not None:
             progress(summary.lines)
     print(summary.render(interrupted=interrupted()), file=sys.stderr)
     if interrupted():
-        return EXIT_INTERRUPTED
+        return ExitStatus.INTERRUPTED
     if summary.outcomes[_INVALID]:
-        return _cli.EXIT_BAD_INPUT
-    return _cli.exit_status(summary.worst, args.fail_on)
+        return ExitStatus.BAD_INPUT
+    return exit_status(summary.worst, args.fail_on)
 
 
 def _bug_report(error: Exception) -> str:
@@ -170,8 +161,8 @@ def _screen_line(numbered: tuple[int, bytes]) -> _Outcome:
     """One input line's output line; runs in the workers with ``--jobs``."""
     number, raw = numbered
     try:
-        profile = _parse(raw, first=number == 1)
-    except _NotAProfile as problem:
+        profile = parse_json(raw, line=number)
+    except InputError as problem:
         return _error_line(number, problem.kind, str(problem), ()), _INVALID, ()
     result = screen(profile)
     if isinstance(result, ProfileError):
@@ -179,30 +170,6 @@ def _screen_line(numbered: tuple[int, bytes]) -> _Outcome:
     line = f'{{"line":{number},"report":{result.model_dump_json()}}}\n'.encode()
     severity = None if result.max_severity is None else result.max_severity.value
     return line, severity, result.codes
-
-
-class _NotAProfile(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-def _parse(raw: bytes, *, first: bool) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _NotAProfile("not_json", "not UTF-8 text; a profile is a JSON object") from None
-    if first:
-        text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise _NotAProfile("blank", "blank line: expected a profile (a JSON object)")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        message = f"not valid JSON: {error.msg} (column {error.colno})"
-        raise _NotAProfile("not_json", message) from None
-    except RecursionError:
-        raise _NotAProfile("not_json", "not valid JSON: nested too deeply") from None
 
 
 def _error_line(
@@ -250,26 +217,12 @@ class _Summary:
         return "\n".join(lines)
 
 
-def _open_input(name: str, stack: ExitStack) -> IO[bytes]:
-    if name == "-":
-        return sys.stdin.buffer
-    return stack.enter_context(open(name, "rb"))  # closed by the stack
-
-
-def _open_output(name: str, stack: ExitStack) -> IO[bytes]:
-    if name == "-":
-        sys.stdout.flush()
-        return sys.stdout.buffer
-    return stack.enter_context(open(name, "wb"))  # closed by the stack
-
-
 def _progress_bar(source: IO[bytes], stack: ExitStack) -> Callable[[int], None] | None:
     """A bar on standard error if it is a terminal: by bytes for a file, else lines so far."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
+    # Decided before importing rich, which a batch writing to a file or a pipe never needs.
+    if not _plain_output.is_terminal(sys.stderr):
         return None
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -288,7 +241,7 @@ def _progress_bar(source: IO[bytes], stack: ExitStack) -> Callable[[int], None] 
             TaskProgressColumn() if size else MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=Console(stderr=True),
         )
     )
     task = bar.add_task("screening", total=size)
