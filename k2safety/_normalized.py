@@ -8,7 +8,7 @@ shows it. Everything is sorted, so the order of the lists in a profile never cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -144,11 +144,11 @@ if Facts._fields != RULE_INPUTS:  # the loader joins rules to facts by these pos
 
 
 def normalize(
-    medications: Iterable[ResolvedMedication],
+    medications: Collection[ResolvedMedication],
     supplements: Iterable[tuple[Form, Fraction]],
-    foods: Iterable[str],
-    goals: Iterable[Goal],
-    conditions: Iterable[str],
+    foods: Collection[str],
+    goals: Collection[Goal],
+    conditions: Collection[str],
     medical_supervision: bool,
     kb: Knowledge,
 ) -> tuple[Facts, NormalizedProfile]:
@@ -159,46 +159,36 @@ def normalize(
     for form, amount in supplements:
         summed[form] = summed[form] + amount if form in summed else amount
         k2_entries += form in k2_forms
-    totals = {form: summed[form] for form in _FORM_ORDER if form in summed}
-    triggers = {form: supplement_trigger(form, amount) for form, amount in totals.items()}
+    totals = summed if len(summed) < 2 else {f: summed[f] for f in _FORM_ORDER if f in summed}
+    triggers: dict[Form, Trigger] = {}
+    k2_totals: dict[Form, Fraction] = {}
+    vitamin_k: dict[Form, Fraction] = {}
+    vitamin_k_forms = kb.vitamin_k_forms
+    for form, amount in totals.items():
+        triggers[form] = supplement_trigger(form, amount)
+        if form in vitamin_k_forms:
+            vitamin_k[form] = amount
+            if form in k2_forms:
+                k2_totals[form] = amount
     resolved = _sorted_medications(medications)
     unrecognized = tuple(medication.given for medication in resolved if not medication.matches)
-    known_foods: dict[str, Food] = {}
-    unknown_foods: set[str] = set()
-    food_terms = kb.food_terms
-    for text in foods:
-        food = food_terms.get(fold(text))
-        if food is None:
-            unknown_foods.add(text)
-        else:
-            known_foods[food.id] = food
-    food_ids = tuple(sorted(known_foods))
-    vitamin_k_forms = kb.vitamin_k_forms
-    vitamin_k = {form: amount for form, amount in totals.items() if form in vitamin_k_forms}
-    goal_set = set(goals)
-    goal_labels = {goal: kb.goal_labels[goal] for goal in sorted(goal_set)}
-    condition_list = tuple(sorted(set(conditions)))
+    food_ids, food_entries, unknown_foods = _foods(foods, kb) if foods else _NO_FOODS
+    goal_labels = {goal: kb.goal_labels[goal] for goal in sorted(set(goals))} if goals else {}
+    condition_list = tuple(sorted(set(conditions))) if conditions else ()
     facts = Facts(
         supplements=SupplementTotals(
-            totals=totals,
-            k2_entries=k2_entries,
-            k2_totals={form: amount for form, amount in totals.items() if form in k2_forms},
-            triggers=triggers,
+            totals=totals, k2_entries=k2_entries, k2_totals=k2_totals, triggers=triggers
         ),
         vitamin_k=VitaminK(
             totals=vitamin_k,
             labels=tuple(kb.ingredient_of[form].label for form in vitamin_k),
             triggers={form: triggers[form] for form in vitamin_k},
-            foods=tuple(
-                known_foods[food_id]
-                for food_id in food_ids
-                if known_foods[food_id].supplies in vitamin_k_forms
-            ),
+            foods=tuple(food for food in food_entries if food.supplies in vitamin_k_forms),
         ),
-        medications=MedicationList(resolved=tuple(resolved), unrecognized=unrecognized),
+        medications=MedicationList(resolved=resolved, unrecognized=unrecognized),
         drug_classes=_by_class(resolved),
         foods=frozenset(food_ids),
-        unrecognized_foods=tuple(sorted(unknown_foods)),
+        unrecognized_foods=unknown_foods,
         goals=goal_labels,
         conditions=condition_list,
         medical_supervision=medical_supervision,
@@ -206,7 +196,7 @@ def normalize(
     profile = NormalizedProfile(
         mcg_per_day=totals,
         k2_entries=k2_entries,
-        medications=facts.medications.resolved,
+        medications=resolved,
         foods=food_ids,
         unrecognized_medications=unrecognized,
         unrecognized_foods=facts.unrecognized_foods,
@@ -217,13 +207,36 @@ def normalize(
     return facts, profile
 
 
-def _sorted_medications(medications: Iterable[ResolvedMedication]) -> list[ResolvedMedication]:
+def _sorted_medications(
+    medications: Collection[ResolvedMedication],
+) -> tuple[ResolvedMedication, ...]:
+    if len(medications) < 2:
+        return tuple(medications)
     ordered = sorted(medications, key=_by_text)
     if len({_by_text(medication) for medication in ordered}) < len(ordered):
         # Two entries can show the same text yet resolve differently (a name plus a code), so
         # the matches break the tie; without them the input order would leak into the report.
         ordered.sort(key=_by_text_then_matches)
-    return ordered
+    return tuple(ordered)
+
+
+_NO_FOODS: tuple[tuple[str, ...], tuple[Food, ...], tuple[str, ...]] = ((), (), ())
+
+
+def _foods(
+    foods: Iterable[str], kb: Knowledge
+) -> tuple[tuple[str, ...], tuple[Food, ...], tuple[str, ...]]:
+    """The recognized foods' ids and entries, sorted, and the others as given, sorted."""
+    known: dict[str, Food] = {}
+    unknown: set[str] = set()
+    for text in foods:
+        food = kb.food_terms.get(fold(text))
+        if food is None:
+            unknown.add(text)
+        else:
+            known[food.id] = food
+    ids = tuple(sorted(known))
+    return ids, tuple(known[food_id] for food_id in ids), tuple(sorted(unknown))
 
 
 def _by_text(medication: ResolvedMedication) -> tuple[str, str]:

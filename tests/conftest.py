@@ -8,6 +8,10 @@ which says nothing about the code under test.
 Properties that cost much more per example than the rest lower ``max_examples`` themselves,
 relative to the profile, with a comment saying why.
 
+Every test starts with empty memos (k2safety._caches): a test then calls every function it
+relies on instead of reading a result an earlier test left, which is what mutation testing needs
+to know which tests meet which code, and what keeps tests independent of their order.
+
 ``pytest --update-fixtures`` rewrites the expected severity, message and triggers of the rule
 fixtures (tests/rules/fixtures) from what the rules say now, instead of failing; read every
 rewritten expectation before keeping it (see tests/test_rules.py).
@@ -38,6 +42,13 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
+
+
+@pytest.fixture(autouse=True)
+def _empty_memos() -> None:
+    from k2safety._caches import clear_all
+
+    clear_all()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
