@@ -108,12 +108,12 @@ def rule_markdown(
 
 _INPUT_WORDS = {
     "supplements": "the supplements (total per day of each form, and how many are K2)",
-    "vitamin_k": "the vitamin K supplements (forms and totals)",
+    "vitamin_k": "the vitamin K planned (supplement forms and totals, and foods rich in it)",
     "medications": "the medications (as given, and what each resolved to)",
     "drug_classes": "the drug classes of the recognized medications",
     "foods": "the recognized foods",
     "unrecognized_foods": "the foods not recognized",
-    "goals": "the goals",
+    "goals": "the goals (and the words shown for them)",
     "conditions": "the health conditions",
     "medical_supervision": "whether a doctor supervises",
 }

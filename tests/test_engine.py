@@ -204,3 +204,79 @@ def test_the_report_profile_answers_what_the_rules_read() -> None:
     assert set(profile.k2_totals) == {Form.MK7, Form.MK4, Form.K2}
     assert profile.k2_planned
     assert not check({"supplements": [{"ingredient": "D3", "dose": "1000 IU"}]}).profile.k2_planned
+
+
+def test_every_type_reachable_from_a_public_one_is_exported() -> None:
+    import dataclasses
+    import enum
+    import typing
+
+    from pydantic import BaseModel
+
+    seen: set[type] = set()
+
+    def reach(annotation: object) -> None:
+        for arg in typing.get_args(annotation):
+            reach(arg)
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            return
+        if isinstance(annotation, type) and annotation not in seen:
+            if annotation.__module__.startswith("k2safety"):
+                seen.add(annotation)
+                if issubclass(annotation, BaseModel):
+                    for field in annotation.model_fields.values():
+                        reach(field.annotation)
+                elif dataclasses.is_dataclass(annotation):
+                    for hint in typing.get_type_hints(annotation).values():
+                        reach(hint)
+                elif not issubclass(annotation, enum.Enum):
+                    raise AssertionError(f"unexpected public type {annotation}")
+
+    reach(k2safety.Report)
+    reach(k2safety.Profile)
+    exported = {getattr(k2safety, name) for name in k2safety.__all__}
+    assert {t.__name__ for t in seen - exported} == set()
+    assert {"Form", "Goal", "Trigger", "NormalizedProfile", "Match"} <= {t.__name__ for t in seen}
+
+
+def test_long_lists_in_any_order_give_the_same_report() -> None:
+    medications = [f"medication {letter}" for letter in "abcdefghijklmnop"] + [
+        "warfarin",
+        {"name": "warfarin", "atc": "B01AA03"},
+        {"rxnorm": "11289"},
+        "Warfarin",
+    ]
+    supplements = [{"ingredient": "MK-7", "dose": f"{n} mcg"} for n in range(1, 30)]
+    profile: dict[str, Any] = {
+        "medications": medications,
+        "supplements": supplements,
+        "foods": [f"food {n}" for n in range(40)] + ["natto", "Natto"],
+        "conditions": [f"condition {n}" for n in range(40)],
+    }
+    expected = check(profile)
+    shuffler = random.Random(11)
+    for _ in range(10):
+        shuffled = {key: shuffler.sample(value, len(value)) for key, value in profile.items()}
+        assert check(shuffled) == expected
+
+
+def test_the_catalog_says_what_each_rule_looks_at() -> None:
+    from k2safety._catalog import _INPUT_WORDS, rule_markdown
+    from k2safety._engine import rule_inputs
+
+    kb = knowledge()
+    for code, spec in kb.rules.items():
+        looks_at = rule_inputs(code, kb)
+        assert looks_at[: len(spec.inputs)] == spec.inputs  # the function's own parameters
+        assert ("medical_supervision" in looks_at) == (
+            "medical_supervision" in spec.inputs or spec.when_supervised is not None
+        )
+        line = next(
+            line for line in rule_markdown(spec, kb).splitlines() if line.startswith("**Looks at")
+        )
+        for name in looks_at:
+            assert _INPUT_WORDS[name] in line
+        for name in set(_INPUT_WORDS) - set(looks_at):
+            assert _INPUT_WORDS[name] not in line
+    assert rule_inputs("K2-VKA", kb) == ("drug_classes", "vitamin_k", "medical_supervision")
