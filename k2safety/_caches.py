@@ -5,9 +5,10 @@ Why only text: people write the same dose ("180 mcg"), unit ("mcg/day") and medi
 means is cheap and always correct; remembering anything built from several inputs is neither.
 
 Why not :func:`functools.lru_cache`: its entries are linked objects that the garbage collector
-walks on every full pass. A memo here is one dict whose keys are text and whose values are
-small tuples of text and numbers, which the collector stops tracking, so a full memo adds about
-one object to a collection, not thousands. When a memo is full its oldest entry goes.
+walks on every full pass. A memo here is one ordered dict (whose links are not Python objects)
+keyed by text, with values that are small tuples of text and numbers, which the collector stops
+tracking, so a full memo adds about one object to a collection, not thousands. When a memo is
+full its oldest entry goes.
 
 Only successful results are remembered: an invalid text raises again each time, and nobody can
 fill a memo with error messages. Texts longer than :data:`LONGEST_KEY` are worked out afresh.
@@ -15,6 +16,7 @@ fill a memo with error messages. Texts longer than :data:`LONGEST_KEY` are worke
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -36,7 +38,7 @@ class TextMemo(Generic[Value]):
     def __init__(self, name: str, function: Callable[[str], Value]) -> None:
         self.name = name
         self._function = function
-        self._entries: dict[str, Value] = {}
+        self._entries: OrderedDict[str, Value] = OrderedDict()
 
     def __call__(self, text: str) -> Value:
         entries = self._entries
@@ -45,7 +47,10 @@ class TextMemo(Generic[Value]):
         value = self._function(text)
         if len(text) <= LONGEST_KEY:
             if len(entries) >= CAPACITY:
-                del entries[next(iter(entries))]
+                try:
+                    entries.popitem(last=False)
+                except KeyError:  # another thread emptied it meanwhile
+                    pass
             entries[text] = value
         return value
 

@@ -4,18 +4,22 @@ A dose is parsed once, when a profile is validated, into a :class:`DailyDose`: a
 :class:`~fractions.Fraction` of micrograms (or IU) per day. Numbers are read from their decimal
 text, never through a float, so "0.63 mg" per week is exactly 90 micrograms a day.
 
-Pint does the unit work, with a private registry built from ``data/units.txt`` on first need and
-``Fraction`` as its number type (so its conversion factors are exact too). Why it is built the way
-it is:
+What a unit means is pint's word, with a private registry built from ``data/units.txt`` and
+``Fraction`` as its number type (so its conversion factors are exact too). Pint is not asked on
+every dose, though:
 
-* ``import pint`` costs ~80 ms, so it is imported only when a unit is first parsed, never on
-  ``import k2safety``.
-* Pint's application registry is built lazily and races when first used from several threads;
-  ours is built once, under a lock, and never shared with pint's global state.
-* Pint parses a unit string in tens of microseconds; the factor for each distinct unit text is
-  cached, and whole dose texts are cached on top, so common doses cost well under a microsecond.
+* The common units ("mcg", "µg", "mg", "IU", "mg/week", ...) are looked up in
+  ``data/unit_table.txt``, which ``scripts/generate_unit_table.py`` writes by asking that
+  registry; a test regenerates it and checks that it is unchanged. "12.6 mg/(5 week)" is worked
+  out from the table's "mg" and "week".
+* Only unusual unit text ("kg", "mcg/hour", "furlong") imports pint (~80 ms, and numpy and dask
+  whenever they are installed) and builds the registry, once, under a lock: pint's application
+  registry is built lazily and races when first used from several threads, so ours is private.
 * Pint reads some text in surprising ways ("1,5 mg" as 15 mg, "180 μ g" as micron·gram,
-  "180 mcg mcg" as mcg²), so the text is checked against a strict shape before pint sees it.
+  "180 mcg mcg" as mcg²), so the text is checked against a strict shape before either the table
+  or pint sees it.
+* Two bounded memos (:mod:`k2safety._caches`) remember a dose text's exact amount and an
+  unusual unit's factor, as tuples of plain numbers and text; ``per`` is applied afterwards.
 * No pint object leaves this module: rules see only fractions.
 """
 
@@ -28,16 +32,16 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from k2safety._caches import text_memo
 from k2safety._errors import json_type
 
 if TYPE_CHECKING:
     import pint
 
-__all__ = ["ACCEPTED_UNITS", "DailyDose", "DoseProblem", "Period", "parse_dose"]
+__all__ = ["ACCEPTED_UNITS", "MAX_DOSE_TEXT", "DailyDose", "DoseProblem", "Period", "parse_dose"]
 
 AmountUnit = Literal["mcg", "IU"]
 Period = Literal["day", "week"]
@@ -48,15 +52,26 @@ ACCEPTED_UNITS = (
     "IU for vitamin D3 only"
 )
 
-_DAYS_PER_PERIOD: dict[str, int] = {"day": 1, "week": 7}
-_MAX_TEXT = 64
+MAX_DOSE_TEXT = 64
+"""The longest dose text that is read; longer text is refused."""
+
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
 _DOSE_TEXT = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>.*)", re.IGNORECASE | re.DOTALL)
 _WORD = r"[a-zμ]+"
 _UNIT_TEXT = re.compile(rf"{_WORD}(?:/(?:{_WORD}|\((?:\d+(?:\.\d+)?\s*)?{_WORD}\)))*")
+# "mg/(5 week)": an amount per a number of periods, worked out from the table. The count is
+# written as Python would read it (no leading zero), otherwise pint decides.
+_PER_PERIODS = re.compile(
+    rf"(?P<amount>{_WORD})/\((?:(?P<count>(?:[1-9]\d*|0)(?:\.\d+)?) ?)?(?P<period>{_WORD})\)"
+)
 _MIN_EXPONENT, _MAX_EXPONENT = -300, 300
 _MAX_INT_BITS = 997  # about 10**300: larger integers are out of range, and too long to print
 _MAX_UNIT_TEXT = 32
+
+_Kind = Literal["amount", "rate"]
+_Reading = tuple[str, str, int, int]
+"""What a unit is: kind ("amount", "rate" or, in the table only, "period"), unit ("mcg", "IU"
+or "day") and the exact factor to that unit (per day for a rate) as numerator and denominator."""
 
 
 class DoseProblem(ValueError):
@@ -87,7 +102,7 @@ def parse_dose(dose: object, per: Period | None = None) -> DailyDose:
     DailyDose(per_day=Fraction(2000, 1), unit='IU')
     """
     if isinstance(dose, str):
-        return _parse_text(dose, per)
+        return _per_day(_read_dose_text(dose), per, dose)
     if isinstance(dose, dict):
         return _parse_object(dose, per)
     raise DoseProblem(
@@ -96,10 +111,26 @@ def parse_dose(dose: object, per: Period | None = None) -> DailyDose:
     )
 
 
-@lru_cache(maxsize=4096)
-def _parse_text(text: str, per: Period | None) -> DailyDose:
-    if len(text) > _MAX_TEXT:
-        raise DoseProblem(f"is longer than {_MAX_TEXT} characters; expected {ACCEPTED_UNITS}")
+def _per_day(reading: _Reading, per: Period | None, text: str) -> DailyDose:
+    """The dose a ``reading`` of ``text`` (amount times factor) is, ``per`` applied."""
+    kind, unit, numerator, denominator = reading
+    if kind == "rate":
+        if per is not None:
+            raise DoseProblem(
+                f"{text!r} is already a rate, so 'per' must not be given as well; "
+                f"drop 'per' or write a plain amount such as '180 mcg'",
+                about_per=True,
+            )
+        return DailyDose(Fraction(numerator, denominator), cast(AmountUnit, unit))
+    _, _, days, days_denominator = _table()[per or "day"]
+    per_day = Fraction(numerator * days_denominator, denominator * days)
+    return DailyDose(per_day, cast(AmountUnit, unit))
+
+
+def _dose_text_uncached(text: str) -> _Reading:
+    """The kind, unit and exact amount of a dose ``text``: a plain amount, or a rate per day."""
+    if len(text) > MAX_DOSE_TEXT:
+        raise DoseProblem(f"is longer than {MAX_DOSE_TEXT} characters; expected {ACCEPTED_UNITS}")
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
         raise DoseProblem(f"is empty; expected {ACCEPTED_UNITS}")
@@ -111,8 +142,10 @@ def _parse_text(text: str, per: Period | None) -> DailyDose:
     match = _DOSE_TEXT.fullmatch(cleaned)
     if match is None:
         raise DoseProblem(f"{text!r} does not start with a number; expected {ACCEPTED_UNITS}")
-    amount = _exact_number(match["number"], text)
-    return _to_daily(amount, match["unit"], per, text)
+    return _times_unit(_exact_number(match["number"], text), match["unit"], text)
+
+
+_read_dose_text = text_memo("dose text", _dose_text_uncached)
 
 
 def _parse_object(dose: dict[Any, Any], per: Period | None) -> DailyDose:
@@ -133,13 +166,15 @@ def _parse_object(dose: dict[Any, Any], per: Period | None) -> DailyDose:
         raise DoseProblem("'value' is out of range; write an ordinary amount such as 180")
     if len(unit) > _MAX_UNIT_TEXT:
         raise DoseProblem(f"'unit' is longer than {_MAX_UNIT_TEXT} characters; expected e.g. 'mcg'")
+    text = f"{value!r} {unit}"
     # repr() of a float is the shortest decimal that reads back as it: the number as written.
-    amount = _exact_number(repr(value), f"{value!r} {unit}")
+    amount = _exact_number(repr(value), text)
     cleaned = unicodedata.normalize("NFKC", unit).strip()
-    return _to_daily(amount, cleaned, per, f"{value!r} {unit}")
+    return _per_day(_times_unit(amount, cleaned, text), per, text)
 
 
-def _exact_number(number: str, text: str) -> Fraction:
+def _exact_number(number: str, text: str) -> tuple[int, int]:
+    """The decimal ``number`` exactly, as a numerator and a denominator."""
     try:
         decimal = Decimal(number)
     except InvalidOperation:  # pragma: no cover - the pattern only lets valid decimals through
@@ -148,30 +183,22 @@ def _exact_number(number: str, text: str) -> Fraction:
         raise DoseProblem(f"{text!r} is not a finite number")
     if decimal <= 0:
         raise DoseProblem(f"{text!r} is not a positive amount; a dose must be more than zero")
-    # Checked before building the Fraction: "1e-999999999" would otherwise take forever.
+    # Checked before the ratio is worked out: "1e-999999999" would otherwise take forever.
     if not _MIN_EXPONENT <= decimal.adjusted() <= _MAX_EXPONENT:
         raise DoseProblem(f"{text!r} is out of range; write an ordinary amount such as '180 mcg'")
-    return Fraction(decimal)
+    return decimal.as_integer_ratio()
 
 
-def _to_daily(amount: Fraction, unit_text: str, per: Period | None, text: str) -> DailyDose:
+def _times_unit(amount: tuple[int, int], unit_text: str, text: str) -> _Reading:
+    """``amount`` of ``unit_text`` as micrograms or IU (per day for a rate)."""
     if not unit_text:
         raise DoseProblem(f"{text!r} has no unit; expected {ACCEPTED_UNITS}")
     unit_key = unit_text.lower()
     if not _UNIT_TEXT.fullmatch(unit_key):
         raise DoseProblem(_shape_problem(text, unit_text))
-    kind, unit, factor = _unit_factor(unit_key)
-    if kind == "rate":
-        if per is not None:
-            raise DoseProblem(
-                f"{text!r} is already a rate, so 'per' must not be given as well; "
-                f"drop 'per' or write a plain amount such as '180 mcg'",
-                about_per=True,
-            )
-        per_day = amount * factor
-    else:
-        per_day = amount * factor / _DAYS_PER_PERIOD[per or "day"]
-    return DailyDose(per_day=per_day, unit=unit)
+    kind, unit, numerator, denominator = _unit_reading(unit_key)
+    # Whole numbers, not Fraction arithmetic: as exact, and a fraction of the cost.
+    return kind, unit, amount[0] * numerator, amount[1] * denominator
 
 
 def _shape_problem(text: str, unit_text: str) -> str:
@@ -185,7 +212,49 @@ def _shape_problem(text: str, unit_text: str) -> str:
     return f"{text!r} has a unit that is not understood; expected {ACCEPTED_UNITS}"
 
 
-_Kind = Literal["amount", "rate"]
+def _unit_reading(unit_key: str) -> _Reading:
+    """What ``unit_key`` (lower case, of the accepted shape) is: from the table, else pint."""
+    table = _table()
+    entry = table.get(unit_key)
+    if entry is not None:
+        if entry[0] == "period":
+            raise DoseProblem(_dimension_problem(unit_key, {"[time]": 1}))
+        return entry
+    per_periods = _PER_PERIODS.fullmatch(unit_key)
+    if per_periods is not None:
+        amount = table.get(per_periods["amount"])
+        period = table.get(per_periods["period"])
+        count = Fraction(per_periods["count"] or 1)
+        if amount and period and amount[0] == "amount" and period[0] == "period" and count:
+            _, unit, numerator, denominator = amount
+            factor = Fraction(numerator * period[3], denominator * period[2]) / count
+            return "rate", unit, factor.numerator, factor.denominator
+    return _pint_reading(unit_key)
+
+
+_table_instance: dict[str, _Reading] | None = None
+
+
+def _table() -> dict[str, _Reading]:
+    """The common units, from ``data/unit_table.txt`` (read on first need)."""
+    global _table_instance
+    if _table_instance is None:
+        text = (resources.files("k2safety") / "data" / "unit_table.txt").read_text("utf-8")
+        _table_instance = _read_table(text)
+    return _table_instance
+
+
+def _read_table(text: str) -> dict[str, _Reading]:
+    """Lines of unit text, kind, unit and exact factor ("1000/7"); "#" starts a comment."""
+    table: dict[str, _Reading] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            unit_key, kind, unit, factor = line.split()
+            numerator, _, denominator = factor.partition("/")
+            table[unit_key] = (kind, unit, int(numerator), int(denominator or 1))
+    return table
+
+
 _TARGETS: dict[tuple[tuple[str, int], ...], tuple[_Kind, AmountUnit, str]] = {
     (("[mass]", 1),): ("amount", "mcg", "mcg"),
     (("[mass]", 1), ("[time]", -1)): ("rate", "mcg", "mcg / day"),
@@ -194,14 +263,19 @@ _TARGETS: dict[tuple[tuple[str, int], ...], tuple[_Kind, AmountUnit, str]] = {
 }
 
 
-@lru_cache(maxsize=256)
-def _unit_factor(unit_key: str) -> tuple[_Kind, AmountUnit, Fraction]:
-    """The exact factor from one ``unit_key`` to micrograms (or IU), per day for a rate."""
+def _pint_reading_uncached(unit_key: str) -> _Reading:
+    """What pint, with the project's registry, says ``unit_key`` is."""
     registry = _registry()
+    unknown = DoseProblem(f"unit {unit_key!r} is not known; expected {ACCEPTED_UNITS}")
+    # Pint defines a prefixed unit the first time it reads one ("microgram"), and from then on
+    # also reads it with a second prefix ("μmicrogram"); only the units in units.txt count.
+    for word in re.findall(_WORD, unit_key):
+        if not any(unit in _defined_units for _, unit, _ in registry.parse_unit_name(word)):
+            raise unknown
     try:
         quantity = registry.parse_expression(unit_key)
     except Exception:  # pint raises several unrelated types for text it cannot read
-        raise DoseProblem(f"unit {unit_key!r} is not known; expected {ACCEPTED_UNITS}") from None
+        raise unknown from None
     dimensions = {str(name): int(str(power)) for name, power in quantity.dimensionality.items()}
     target = _TARGETS.get(tuple(sorted(dimensions.items())))
     if target is None:
@@ -210,7 +284,11 @@ def _unit_factor(unit_key: str) -> tuple[_Kind, AmountUnit, Fraction]:
     factor = quantity.to(canonical).magnitude
     if not isinstance(factor, Fraction | int):  # pragma: no cover - the registry is exact
         raise DoseProblem(f"unit {unit_key!r} has no exact conversion")
-    return kind, unit, Fraction(factor)
+    exact = Fraction(factor)
+    return kind, unit, exact.numerator, exact.denominator
+
+
+_pint_reading = text_memo("unit text", _pint_reading_uncached)
 
 
 def _dimension_problem(unit_key: str, dimensions: dict[str, int]) -> str:
@@ -226,14 +304,18 @@ def _dimension_problem(unit_key: str, dimensions: dict[str, int]) -> str:
 
 _registry_lock = threading.Lock()
 _registry_instance: pint.UnitRegistry[Fraction] | None = None
+_defined_units: frozenset[str] = frozenset()
+"""The units the registry had when it was built: those of units.txt."""
 
 
 def _registry() -> pint.UnitRegistry[Fraction]:
-    global _registry_instance
+    global _registry_instance, _defined_units
     if _registry_instance is None:
         with _registry_lock:
             if _registry_instance is None:
-                _registry_instance = _build_registry()
+                registry = _build_registry()
+                _defined_units = frozenset(registry._units)
+                _registry_instance = registry
     return _registry_instance
 
 

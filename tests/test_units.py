@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import importlib.util
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from k2safety import _units
-from k2safety._units import DailyDose, DoseProblem, parse_dose
+from k2safety._units import MAX_DOSE_TEXT, DailyDose, DoseProblem, parse_dose
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MCG_180 = [
     "180 mcg",
@@ -122,6 +129,15 @@ def test_iu_is_reported_as_iu() -> None:
         ("180 days", None, "is a time"),
         ("180 g/l", None, "is not a mass"),
         ("12.6 mg/(5 week", None, "not understood"),
+        ("2000 international units", None, "several words"),
+        ("2000 international_unit", None, "not understood"),
+        ("1 week", "week", "is a time"),
+        ("180 μmicrograms", None, "is not known"),
+        ("180 mcg/(0 week)", None, "is not known"),
+        ("180 mcg/(05 week)", None, "is not known"),
+        ("180 mcg/(5 mcg)", None, "per mass"),
+        ("180 mcg/(5 week)", "week", "already a rate"),
+        ("9" * (MAX_DOSE_TEXT - 2) + "mcg", None, "longer than 64 characters"),
         (180.0, None, "got a number"),
         ({180}, None, "got set"),
     ],
@@ -186,3 +202,140 @@ def test_the_registry_knows_only_the_project_units() -> None:
     for foreign in ("grain", "pound", "furlong"):
         with pytest.raises(Exception, match=foreign):
             registry.parse_expression(foreign)
+
+
+def test_a_dose_text_may_be_max_dose_text_long() -> None:
+    assert MAX_DOSE_TEXT == 64
+    text = "1" + " " * (MAX_DOSE_TEXT - 4) + "mcg"
+    assert len(text) == MAX_DOSE_TEXT
+    assert parse_dose(text).per_day == 1
+
+
+# The unit table: generated from pint, checked against it.
+
+
+def _generator() -> ModuleType:
+    path = ROOT / "scripts" / "generate_unit_table.py"
+    if not path.exists():  # a copy of the project without scripts/ (an sdist, mutmut's copy)
+        pytest.skip("scripts/generate_unit_table.py is not in this copy of the project")
+    spec = importlib.util.spec_from_file_location("generate_unit_table", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_unit_table_is_what_pint_says_today() -> None:
+    """Regenerated with pint and the project's registry, the table is the committed file."""
+    generator = _generator()
+    assert generator.TABLE == ROOT / "k2safety" / "data" / "unit_table.txt"
+    assert generator.render() == generator.TABLE.read_text("utf-8")
+
+
+def test_the_table_holds_every_common_spelling() -> None:
+    table = _units._table()
+    for text in ("mcg", "μg", "ug", "mg", "ng", "g", "gm", "microgram", "milligrams", "iu", "ui"):
+        assert table[text][0] == "amount"
+        for period in ("day", "d", "week", "wk"):
+            assert table[f"{text}/{period}"][0] == "rate"
+    assert table["mg/week"] == ("rate", "mcg", 1000, 7)
+    assert table["ng"] == ("amount", "mcg", 1, 1000)
+    assert table["week"] == ("period", "day", 7, 1)
+
+
+def _outcome(read: Callable[[str], object], unit_key: str) -> object:
+    try:
+        return read(unit_key)
+    except DoseProblem as problem:
+        return str(problem)
+
+
+def test_units_worked_out_from_the_table_read_as_pint_reads_them() -> None:
+    table = _units._table()
+    amounts = [key for key, (kind, *_) in table.items() if kind == "amount"]
+    periods = [key for key, (kind, *_) in table.items() if kind == "period"]
+    keys = [
+        f"{amount}/({count}{period})"
+        for amount in (*amounts, "kg", "day")
+        for count in ("", "5 ", "5", "2.5 ", "0.5 ", "1 ", "10 ", "0 ", "0.0 ", "05 ")
+        for period in (*periods, "h", "mcg")
+    ]
+    keys += periods
+    for key in keys:
+        expected = _outcome(_units._pint_reading_uncached, key)
+        assert _outcome(_units._unit_reading, key) == expected, key
+    assert _units._unit_reading("mg/(5 week)") == ("rate", "mcg", 200, 7)
+
+
+def test_a_double_prefix_is_refused_whatever_pint_has_read_before() -> None:
+    # Reading "microgram" makes pint define it, and from then on it reads "μmicrogram" too.
+    _units._registry().parse_expression("micrograms")
+    with pytest.raises(DoseProblem, match="is not known"):
+        _units._pint_reading_uncached("μmicrograms")
+
+
+COMMON_PROFILE = {
+    "medications": ["warfarin 5 mg"],
+    "supplements": [
+        {"ingredient": "MK-7", "dose": "180 mcg"},
+        {"ingredient": "D3", "dose": "2000 IU"},
+        {"ingredient": "MK-4", "dose": "1.26 mg/week"},
+        {"ingredient": "MK-7", "dose": {"value": 90, "unit": "µg"}},
+        {"ingredient": "MK-7", "dose": "12.6 mg/(5 week)"},
+    ],
+}
+
+
+def _imports_pint(profile: object) -> bool:
+    code = f"import sys, k2safety; k2safety.check({profile!r}); print('pint' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return {"True": True, "False": False}[result.stdout.strip()]
+
+
+def test_checking_a_profile_in_common_units_does_not_import_pint() -> None:
+    assert not _imports_pint(COMMON_PROFILE)
+
+
+@pytest.mark.parametrize("dose", ["0.00018 kg", "7.5 mcg/hour"])
+def test_an_unusual_unit_is_read_by_pint(dose: str) -> None:
+    assert _imports_pint({"supplements": [{"ingredient": "MK-7", "dose": dose}]})
+
+
+# The memos: bounded, of text only, holding plain numbers and text.
+
+
+def test_a_dose_text_is_remembered_once_whatever_per_is() -> None:
+    text = "631 mcg"
+    assert parse_dose(text, "week").per_day == Fraction(631, 7)
+    remembered = len(_units._read_dose_text)
+    assert parse_dose(text).per_day == 631
+    assert parse_dose(text, "day").per_day == 631
+    assert len(_units._read_dose_text) == remembered
+    with pytest.raises(DoseProblem, match="already a rate"):
+        parse_dose("631 mcg/day", "week")
+    assert parse_dose("631 mcg/day").per_day == 631
+
+
+def test_remembered_readings_are_plain_numbers_and_text() -> None:
+    for text in ("180 mcg", "1.26 mg/week", "2000 IU", "0.00018 kg", "6.3 mg/(5 week)"):
+        reading = _units._read_dose_text(text)
+        assert [type(part) for part in reading] == [str, str, int, int]
+    gc.collect()
+    assert not gc.is_tracked(_units._read_dose_text("180 mcg"))
+
+
+def test_only_unusual_units_are_remembered_as_units() -> None:
+    before = len(_units._pint_reading)
+    parse_dose("1 mcg/(3 week)")
+    parse_dose("7 mg/wk")
+    assert len(_units._pint_reading) == before
+    parse_dose("1 kmcg")
+    parse_dose("2 kmcg")
+    assert len(_units._pint_reading) == before + 1
+
+
+def test_no_lru_cache_is_left() -> None:
+    assert not [name for name, value in vars(_units).items() if hasattr(value, "cache_info")]
