@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Generic, TypeVar
 
 __all__ = ["CAPACITY", "LONGEST_KEY", "TextMemo", "clear_all", "memos", "text_memo"]
@@ -47,10 +48,8 @@ class TextMemo(Generic[Value]):
         value = self._function(text)
         if len(text) <= LONGEST_KEY:
             if len(entries) >= CAPACITY:
-                try:
+                with suppress(KeyError):  # another thread emptied it meanwhile
                     entries.popitem(last=False)
-                except KeyError:  # another thread emptied it meanwhile
-                    pass
             entries[text] = value
         return value
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-
 __all__ = ["Claim", "Evidence", "Severity", "Source"]
 
 

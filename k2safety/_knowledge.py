@@ -20,13 +20,13 @@ import functools
 import importlib
 import inspect
 import operator
+import os
 import re
 import threading
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ from k2safety._text import fold
 
 __all__ = [
     "DATA_FILES",
+    "DATA_FOLDER",
     "RULE_INPUTS",
     "DrugClass",
     "Food",
@@ -50,6 +51,7 @@ __all__ = [
     "build_knowledge",
     "decimal_text",
     "knowledge",
+    "read_data",
     "read_data_files",
 ]
 
@@ -273,10 +275,18 @@ class Knowledge:
 
 def read_data_files() -> dict[str, dict[str, Any]]:
     """The raw TOML of every data file, by name (``"claims"``, ``"rules"``, ...)."""
-    folder = resources.files("k2safety") / "data"
-    return {
-        name: tomllib.loads((folder / f"{name}.toml").read_text("utf-8")) for name in DATA_FILES
-    }
+    return {name: tomllib.loads(read_data(f"{name}.toml")) for name in DATA_FILES}
+
+
+DATA_FOLDER = os.path.join(os.path.dirname(__file__), "data")
+"""Where the packaged data files are. Read as plain files: importlib.resources would cost a
+cold process more to import than everything it reads (the package is never imported from a zip)."""
+
+
+def read_data(name: str) -> str:
+    """The text of a packaged data file."""
+    with open(os.path.join(DATA_FOLDER, name), encoding="utf-8") as file:
+        return file.read()
 
 
 def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
@@ -479,7 +489,8 @@ def _rule_function(spec: RuleSpec) -> Callable[..., Any]:
         module = importlib.import_module(f"k2safety.rules.{module_name}")
         function: Callable[..., Any] = getattr(module, name)
     except (ImportError, AttributeError):
-        raise KnowledgeError(f"rule {spec.code}: no function {spec.function} in k2safety.rules")
+        problem = f"rule {spec.code}: no function {spec.function} in k2safety.rules"
+        raise KnowledgeError(problem) from None
     _require(bool(inspect.getdoc(function)), f"rule {spec.code}: {spec.function} has no docstring")
     return function
 

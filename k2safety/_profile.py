@@ -46,8 +46,8 @@ __all__ = [
     "atc_code",
     "daily_amount",
     "goal_named",
-    "medication_label",
     "ingredient_form",
+    "medication_label",
     "rxnorm_id",
 ]
 
@@ -162,9 +162,6 @@ class _IngredientSchema:
             "description": "Supplement ingredient, matched ignoring case and '-', '_' or spaces. "
             "Stored as its canonical form: MK-7, MK-4, K2 (form not given), K1 or D3.",
         }
-
-
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]

@@ -12,7 +12,7 @@ to :meth:`Profile.model_validate`, which either explains the problem in a
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from k2safety._matching import match_medication, match_name
 from k2safety._normalized import ResolvedMedication
@@ -29,7 +29,7 @@ from k2safety._profile import (
     rxnorm_id,
 )
 from k2safety._terms import Form, Goal
-from k2safety._units import DoseProblem
+from k2safety._units import DoseProblem, Period
 
 __all__ = ["Entries", "NotPlain", "entries_of_json", "entries_of_profile"]
 
@@ -127,16 +127,14 @@ _WHITE_SPACE = (
 
 def _medication(value: object) -> ResolvedMedication:
     if type(value) is str:
-        name = _text(value)
-        return ResolvedMedication(given=name, matches=match_name(name))
+        text = _text(value)
+        return ResolvedMedication(given=text, matches=match_name(text))
     if type(value) is not dict or not value or not value.keys() <= _MEDICATION_KEYS:
         raise NotPlain
-    name = value.get("name")
-    atc = value.get("atc")
-    rxnorm = value.get("rxnorm")
-    name = None if name is None else _text(name)
-    atc = None if atc is None else atc_code(_plain_str(atc))
-    rxnorm = None if rxnorm is None else rxnorm_id(_plain_str(rxnorm))
+    given_name, given_atc, given_rxnorm = value.get("name"), value.get("atc"), value.get("rxnorm")
+    name = None if given_name is None else _text(given_name)
+    atc = None if given_atc is None else atc_code(_plain_str(given_atc))
+    rxnorm = None if given_rxnorm is None else rxnorm_id(_plain_str(given_rxnorm))
     if name is None and atc is None and rxnorm is None:
         raise NotPlain
     return ResolvedMedication(
@@ -157,15 +155,15 @@ def _supplement(value: object) -> tuple[Form, Fraction]:
         ingredient, dose = value["ingredient"], value["dose"]
     except KeyError:
         raise NotPlain from None
-    per: Any = value.get("per")
-    if per is not None and (type(per) is not str or per not in _PERIODS):
+    period: Any = value.get("per")
+    if period is not None and (type(period) is not str or period not in _PERIODS):
         raise NotPlain
     if type(dose) is dict:
         _plain_dose_object(dose)
     elif type(dose) is not str:
         raise NotPlain
     form = ingredient_form(ingredient)
-    return form, daily_amount(form, dose, per)
+    return form, daily_amount(form, dose, cast("Period | None", period))
 
 
 def _plain_dose_object(dose: dict[Any, Any]) -> None:

@@ -1,8 +1,9 @@
 """How text from a profile is compared with the vocabulary: one folding, one word splitting.
 
 Every lookup of a person's words (ingredients, goals, foods, medication names) goes through
-:func:`fold`, so "MK_7", "mk-7" and "ＭＫ 7" are the same term everywhere. Medication names are
-free text ("Warfarin Sodium 5mg tablet"); :func:`words` picks the words out of the folded text.
+:func:`fold`, so "MK_7", "mk-7" and "MK 7" (also in full-width letters) are the same term.
+Medication names are free text ("Warfarin Sodium 5mg tablet"); :func:`words` picks the words out
+of the folded text.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _WORDS = re.compile(r"[^\W\d_]+")
 def fold(text: str) -> str:
     """Compatibility-normalized, case-folded, separators ("-", "_", spaces) as one space.
 
-    >>> fold("  Vitamin_K2  MK-7 "), fold("ＭＫ－７")
+    >>> fold("  Vitamin_K2  MK-7 "), fold("\uff2d\uff2b\uff0d\uff17")  # full-width "MK-7"
     ('vitamin k2 mk 7', 'mk 7')
     """
     return _folded(text)

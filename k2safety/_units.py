@@ -26,17 +26,18 @@ every dose, though:
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from k2safety._caches import text_memo
 from k2safety._errors import json_type
+from k2safety._knowledge import DATA_FOLDER, read_data
 
 if TYPE_CHECKING:
     import pint
@@ -239,7 +240,7 @@ def _table() -> dict[str, _Reading]:
     """The common units, from ``data/unit_table.txt`` (read on first need)."""
     global _table_instance
     if _table_instance is None:
-        text = (resources.files("k2safety") / "data" / "unit_table.txt").read_text("utf-8")
+        text = read_data("unit_table.txt")
         _table_instance = _read_table(text)
     return _table_instance
 
@@ -322,6 +323,5 @@ def _registry() -> pint.UnitRegistry[Fraction]:
 def _build_registry() -> pint.UnitRegistry[Fraction]:
     import pint
 
-    definitions = resources.files("k2safety") / "data" / "units.txt"
-    with resources.as_file(definitions) as path:
-        return pint.UnitRegistry(str(path), non_int_type=Fraction, cache_folder=None)
+    path = os.path.join(DATA_FOLDER, "units.txt")
+    return pint.UnitRegistry(path, non_int_type=Fraction, cache_folder=None)
