@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal, localcontext
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from k2safety._fixtures import (
     read_fixtures,
     verify,
 )
-from k2safety._knowledge import Knowledge, RuleSpec, Threshold, knowledge
+from k2safety._knowledge import Knowledge, RuleSpec, Threshold, decimal_text, knowledge
 
 __all__ = [
     "CatalogError",
@@ -153,24 +151,6 @@ def claims_markdown(kb: Knowledge) -> str:
             if cited_by:
                 lines.append(f"- **Cited by:** {', '.join(cited_by)}")
     return "\n".join(lines) + "\n"
-
-
-def decimal_text(value: Fraction) -> str:
-    """An exact fraction as decimal text when it has a finite expansion (thresholds always do).
-
-    >>> decimal_text(Fraction(90)), decimal_text(Fraction(1, 8)), decimal_text(Fraction(1, 3))
-    ('90', '0.125', '1/3')
-    """
-    rest = value.denominator
-    for prime in (2, 5):
-        while rest % prime == 0:
-            rest //= prime
-    if rest != 1:
-        return str(value)
-    with localcontext() as context:
-        # Enough digits for any finite expansion: 1/2**k has k decimals, k < 4 * len(str(2**k)).
-        context.prec = len(str(value.numerator)) + 4 * len(str(value.denominator)) + 1
-        return format(Decimal(value.numerator) / Decimal(value.denominator), "f")
 
 
 def _rule_claims(spec: RuleSpec, kb: Knowledge) -> tuple[Claim, ...]:
