@@ -13,7 +13,10 @@ import pytest
 
 import k2safety
 
-dask = pytest.importorskip("dask", reason="k2safety[dask] is not installed")
+# Without the `dask` extra (dask, distributed, pandas) this module is skipped, not failed.
+for _module in ("dask", "distributed", "pandas"):
+    pytest.importorskip(_module, reason="needs the dask extra: pip install 'k2safety[dask]'")
+
 import dask.bag as db  # noqa: E402
 import dask.dataframe as dd  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -112,6 +115,58 @@ def test_a_dataframe_column_of_json_text_gets_the_columns_added(client: Client) 
             assert rows[index][2].startswith("invalid profile: (profile): not valid JSON:")
         else:
             assert rows[index] == expected_columns(text)
+
+
+def test_a_dataframe_column_of_mappings_under_dask_s_default_configuration(
+    client: Client,
+) -> None:
+    """Item 3: Dask's default string conversion wrote each mapping as its repr, and every row
+    came out "not valid JSON", critical ones included."""
+    import dask.config
+    from dask.dataframe.utils import pyarrow_strings_enabled
+
+    # Dask's defaults, as a new user has them: object columns become pyarrow strings.
+    assert dask.config.get("dataframe.convert-string") is None
+    assert pyarrow_strings_enabled()
+    rows = [
+        *ROWS,
+        {"medications": ("warfarin",), "supplements": [MK7], "medical_supervision": True},
+        {"medications": ["Coumadin\u00ae 5 mg \"x\" 'y' \\"], "supplements": [MK7, D3]},
+    ]
+    frame = dd.from_pandas(pd.DataFrame({"id": range(len(rows)), "profile": rows}), npartitions=3)
+    assert str(frame.dtypes["profile"]) == "string"  # the mappings are text in the frame
+    assert isinstance(frame["profile"].compute().iloc[0], str)
+    result = screen(frame, "profile").compute()
+    assert as_tuples(result) == [expected_columns(row) for row in rows]
+    critical = result[result["max_severity"] == "critical"]
+    assert list(critical["id"]) == [0, len(rows) - 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('{"medications": ["warfarin"], "medications": []}', "medications"),
+        ("{'medications': ['warfarin'], 'medications': []}", "medications"),
+        ('{"supplements": [{"dose": "1 mg", "dose": "2 mg"}]}', "supplements[0].dose"),
+        ("{'supplements': [{'dose': '1 mg', 'dose': '2 mg'}]}", "supplements[0].dose"),
+    ],
+)
+def test_a_key_given_twice_in_text_is_refused(text: str, field: str) -> None:
+    """Item 6: the first of two equal keys was dropped without a word."""
+    frame = dd.from_pandas(pd.DataFrame({"profile": [text]}), npartitions=1)
+    (row,) = as_tuples(screen(frame, "profile").compute(scheduler="sync"))
+    assert row == (
+        None,
+        "",
+        f"invalid profile: {field}: is given 2 times; a field may be given only once",
+    )
+
+
+def test_text_that_is_neither_json_nor_a_mapping_is_not_valid_json() -> None:
+    texts = ["{not json", "{'a': __import__('os')}", "{1, 2}", "['a']", "{'a': 1" + "}" * 2]
+    frame = dd.from_pandas(pd.DataFrame({"profile": texts}), npartitions=1)
+    errors = [row[2] for row in as_tuples(screen(frame, "profile").compute(scheduler="sync"))]
+    assert all(e.startswith("invalid profile: (profile): not valid JSON:") for e in errors)
 
 
 def test_misuse_is_refused_before_anything_runs() -> None:
