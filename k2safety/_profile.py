@@ -18,22 +18,21 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    GetJsonSchemaHandler,
     StrictBool,
     StringConstraints,
     ValidationError,
     model_validator,
 )
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
+from k2safety import _profile_schema as schema
 from k2safety._errors import ProfileError
-from k2safety._knowledge import knowledge
+from k2safety._knowledge import decimal_text, knowledge
 from k2safety._matching import Match, match_medication
 from k2safety._profile_errors import describe, profile_error
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
-from k2safety._units import ACCEPTED_UNITS, DoseProblem, Period, parse_dose
+from k2safety._units import ACCEPTED_UNITS, DoseProblem, Period, parse_dose, plain_number
 
 __all__ = [
     "MAX_ENTRIES",
@@ -91,27 +90,52 @@ def goal_named(value: object) -> Goal:
 
 
 def daily_amount(form: Form, dose: str | dict[str, Any], per: Period | None) -> Fraction:
-    """The exact amount per day in micrograms (IU converted for the forms that allow it)."""
+    """The exact amount per day in micrograms (IU converted for the forms that allow it).
+
+    An amount of more than the ``largest_daily_dose`` threshold (1 g a day) is refused: no
+    supplement or medicine comes near it, so it is a slip of the number or the unit.
+    """
     daily = parse_dose(dose, per)
-    if daily.unit == "mcg":
-        return daily.per_day
     kb = knowledge()
-    if form not in kb.iu_forms:
+    if daily.unit == "mcg":
+        amount = daily.per_day
+    elif form in kb.iu_forms:
+        amount = daily.per_day / kb.threshold("d3_iu_per_mcg")
+    else:
         raise DoseProblem(
             f"{form.value} cannot be dosed in IU: vitamin K has no international unit and is "
             "dosed by mass; give the amount in micrograms, e.g. '180 mcg' "
             f"(IU is accepted for {' and '.join(f'vitamin {f.value}' for f in sorted(kb.iu_forms))}"
             " only)"
         )
-    return daily.per_day / kb.threshold("d3_iu_per_mcg")
+    largest = kb.threshold("largest_daily_dose")
+    if amount > largest:
+        written = dose.strip() if isinstance(dose, str) else _dose_text(dose)
+        raise DoseProblem(
+            f"{written!r}{' a week' if per == 'week' else ''} is more than "
+            f"{decimal_text(largest)} mcg ({decimal_text(largest / 10**6)} g) a day, the most "
+            "k2safety accepts of one supplement and far more than any supplement or medicine; "
+            "check the number and the unit"
+        )
+    return amount
 
 
-_ATC = re.compile(r"[A-Z]\d{2}(?:[A-Z](?:[A-Z](?:\d{2})?)?)?")
+def _dose_text(dose: dict[str, Any]) -> str:
+    """A dose object as text, for a message (the object has been read, so it is sound)."""
+    return f"{plain_number(dose['value'])!r} {dose['unit']}"
+
+
+_ATC = re.compile(r"[A-Z][0-9]{2}(?:[A-Z](?:[A-Z](?:[0-9]{2})?)?)?")
 
 
 def atc_code(value: str) -> str:
-    """An ATC code or group, upper-cased, e.g. ``"b01aa03"`` → ``"B01AA03"``."""
-    code = value.strip().upper()
+    """An ATC code or group, upper-cased, e.g. ``"b01aa03"`` → ``"B01AA03"``.
+
+    ASCII letters and digits only: ``str.upper()`` would turn a dotless i into "I", and a regex's
+    digit class would take any script's digits.
+    """
+    code = value.strip()
+    code = code.upper() if code.isascii() else ""
     if not _ATC.fullmatch(code):
         raise EntryProblem(
             f"{describe(value)} is not an ATC code; expected e.g. 'B01AA03' (or a group 'B01AA')"
@@ -149,22 +173,11 @@ def _explained(function: Any) -> Any:
     return validate
 
 
-class _IngredientSchema:
-    """The ingredient's JSON schema, built from the knowledge base only when asked for."""
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        names = sorted({name for i in knowledge().ingredients for name in (i.form, *i.aliases)})
-        return {
-            "type": "string",
-            "enum": names,
-            "description": "Supplement ingredient, matched ignoring case and '-', '_' or spaces. "
-            "Stored as its canonical form: MK-7, MK-4, K2 (form not given), K1 or D3.",
-        }
-
-
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+_Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    schema.LazySchema(lambda: schema.text_schema(MAX_TEXT)),
+]
 
 
 class _Frozen(BaseModel):
@@ -177,7 +190,11 @@ class DoseObject(_Frozen):
     model_config = ConfigDict(strict=True)
 
     value: Annotated[int, Field(gt=0)] | Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    unit: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=32),
+        schema.LazySchema(schema.dose_unit_schema),
+    ]
 
 
 def _dose_shape(value: object) -> object:
@@ -189,12 +206,13 @@ def _dose_shape(value: object) -> object:
             parse_dose(value)
         except DoseProblem as problem:
             raise _fail(str(problem)) from None
-        return DoseObject.model_construct(value=value["value"], unit=value["unit"])
+        # The value as a plain int or float: a numpy number would not dump to JSON.
+        return DoseObject.model_construct(value=plain_number(value["value"]), unit=value["unit"])
     raise _fail('must be text such as \'180 mcg\' or an object {"value": 180, "unit": "mcg"}')
 
 
 _DoseField = Annotated[
-    str | DoseObject,
+    Annotated[str, schema.LazySchema(schema.dose_text_schema)] | DoseObject,
     BeforeValidator(_dose_shape),
     Field(description=f"The amount: {ACCEPTED_UNITS}."),
 ]
@@ -203,12 +221,17 @@ _DoseField = Annotated[
 class Supplement(_Frozen):
     """One planned supplement: what it is and how much."""
 
-    ingredient: Annotated[Form, BeforeValidator(_explained(ingredient_form)), _IngredientSchema()]
+    ingredient: Annotated[
+        Form,
+        BeforeValidator(_explained(ingredient_form)),
+        schema.LazySchema(schema.ingredient_schema),
+    ]
     dose: _DoseField
     per: Literal["day", "week"] | None = Field(
         default=None,
         description="Period of a plain amount ('day' when not given); not allowed when the dose "
-        "is already a rate such as '180 mcg/day'.",
+        "is already a rate such as '180 mcg/day' (which k2safety checks: a schema cannot tell a "
+        "rate from an amount).",
     )
 
     @property
@@ -252,13 +275,20 @@ def _medication_shape(value: object) -> object:
 class Medication(_Frozen):
     """A medication, by name (free text), ATC code or RxNorm ingredient id."""
 
+    model_config = ConfigDict(json_schema_extra=schema.medication_object_extra())
+
     name: _Text | None = None
-    atc: Annotated[str | None, BeforeValidator(_optional(atc_code, None))] = None
+    atc: Annotated[
+        str | None,
+        BeforeValidator(_optional(atc_code, None)),
+        schema.LazySchema(lambda: {"anyOf": [schema.atc_schema(), {"type": "null"}]}),
+    ] = None
     rxnorm: Annotated[
         str | None,
         BeforeValidator(
             _optional(rxnorm_id, "must be an RxNorm id given as text of digits, e.g. '11289'")
         ),
+        schema.LazySchema(lambda: {"anyOf": [schema.rxnorm_schema(), {"type": "null"}]}),
     ] = None
 
     @property
@@ -286,6 +316,17 @@ def medication_label(name: str | None, atc: str | None, rxnorm: str | None) -> s
     return ", ".join(code for code in codes if code)
 
 
+def _profile_schema_extra(json_schema: dict[str, Any]) -> None:
+    json_schema.update(
+        {
+            "$schema": schema.DIALECT,
+            "title": "k2safety profile",
+            "description": schema.profile_description(),
+            "additionalProperties": False,
+        }
+    )
+
+
 class Profile(_Frozen):
     """What a person takes and plans: the input to :func:`k2safety.check`.
 
@@ -296,21 +337,32 @@ class Profile(_Frozen):
     ('MK-7', Fraction(180, 1))
     """
 
-    model_config = ConfigDict(
-        json_schema_extra={"title": "k2safety profile", "additionalProperties": False}
-    )
+    model_config = ConfigDict(json_schema_extra=_profile_schema_extra)
 
     medications: Annotated[
-        tuple[Annotated[Medication, BeforeValidator(_medication_shape)], ...],
+        tuple[
+            Annotated[
+                Medication,
+                BeforeValidator(_medication_shape),
+                schema.MedicationItemSchema(MAX_TEXT),
+            ],
+            ...,
+        ],
         Field(
             max_length=MAX_ENTRIES,
-            description="Text such as 'warfarin 5 mg', or an object with any of name, atc, rxnorm.",
+            description="Text such as 'warfarin 5 mg', or an object with at least one of name, "
+            "atc, rxnorm.",
         ),
     ] = ()
     supplements: Annotated[tuple[Supplement, ...], Field(max_length=MAX_ENTRIES)] = ()
     foods: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
     goals: Annotated[
-        tuple[Annotated[Goal, BeforeValidator(_explained(goal_named))], ...],
+        tuple[
+            Annotated[
+                Goal, BeforeValidator(_explained(goal_named)), schema.LazySchema(schema.goal_schema)
+            ],
+            ...,
+        ],
         Field(max_length=len(Goal)),
     ] = ()
     conditions: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
@@ -354,9 +406,39 @@ class Profile(_Frozen):
             return super().model_validate_json(json_data, **kwargs)
         except ValidationError as error:
             problem = profile_error(error)
+            too_long = _too_long(error)
+        if too_long:  # pydantic said where in the text, Python's reader says which field
+            problem = _number_out_of_range(json_data) or problem
         raise problem
 
     @classmethod
     def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
         """Not supported: profiles are validated from JSON types only."""
         raise ProfileError([("", "validate profiles with model_validate or model_validate_json")])
+
+
+def _too_long(error: ValidationError) -> bool:
+    """Whether pydantic's JSON parser stopped at a number it cannot hold, saying only where in
+    the text: a whole number of more digits than Python turns into an int (4,300)."""
+    return any(
+        detail["type"] == "json_invalid" and "number out of range" in str(detail.get("ctx"))
+        for detail in error.errors(include_url=False)
+    )
+
+
+def _number_out_of_range(json_data: str | bytes | bytearray) -> ProfileError | None:
+    """The :class:`ProfileError` naming the field of each number too long in ``json_data``, as
+    the command line reads JSON; None if Python's reader finds none either."""
+    from k2safety._json import loads_refusing_duplicates
+
+    try:
+        value = loads_refusing_duplicates(json_data)
+    except ProfileError as problem:
+        return problem
+    except (ValueError, RecursionError):  # not JSON after all, or too deep for Python's reader
+        return None
+    try:
+        Profile.model_validate(value)
+    except ProfileError as problem:
+        return problem
+    return None  # pragma: no cover - pydantic refused a number that Python reads and accepts

@@ -26,6 +26,7 @@ every dose, though:
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import re
 import threading
@@ -42,7 +43,15 @@ from k2safety._knowledge import DATA_FOLDER, read_data
 if TYPE_CHECKING:
     import pint
 
-__all__ = ["ACCEPTED_UNITS", "MAX_DOSE_TEXT", "DailyDose", "DoseProblem", "Period", "parse_dose"]
+__all__ = [
+    "ACCEPTED_UNITS",
+    "MAX_DOSE_TEXT",
+    "DailyDose",
+    "DoseProblem",
+    "Period",
+    "parse_dose",
+    "plain_number",
+]
 
 AmountUnit = Literal["mcg", "IU"]
 Period = Literal["day", "week"]
@@ -65,6 +74,10 @@ _UNIT_TEXT = re.compile(rf"{_WORD}(?:/(?:{_WORD}|\((?:\d+(?:\.\d+)?\s*)?{_WORD}\
 _PER_PERIODS = re.compile(
     rf"(?P<amount>{_WORD})/\((?:(?P<count>(?:[1-9]\d*|0)(?:\.\d+)?) ?)?(?P<period>{_WORD})\)"
 )
+# What follows a number when the number went on past a separator: "1_000 mcg", "1 000 mcg".
+_SEPARATED_DIGITS = re.compile(r"(?P<mark>[_'\u2019.]?)\d")
+# A count of periods in a unit such as "mcg/(0 day)".
+_PERIOD_COUNT = re.compile(rf"\((?P<count>\d+(?:\.\d+)?)\s*(?P<period>{_WORD})\)")
 _MIN_EXPONENT, _MAX_EXPONENT = -300, 300
 _MAX_INT_BITS = 997  # about 10**300: larger integers are out of range, and too long to print
 _MAX_UNIT_TEXT = 32
@@ -156,38 +169,78 @@ def _parse_object(dose: dict[Any, Any], per: Period | None) -> DailyDose:
         missing = ", ".join(sorted({"value", "unit"} - keys))
         detail = f"unknown key(s): {extra}" if extra else f"missing key(s): {missing}"
         raise DoseProblem(f"{detail}; expected an object with exactly 'value' and 'unit'")
-    value, unit = dose["value"], dose["unit"]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DoseProblem(f"'value' must be a number, got {json_type(value)}")
+    value, unit = plain_number(dose["value"]), dose["unit"]
     if not isinstance(unit, str):
         raise DoseProblem(f"'unit' must be text such as 'mcg', got {json_type(unit)}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise DoseProblem(f"'value' must be a finite number, got {value!r}")
-    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-        raise DoseProblem("'value' is out of range; write an ordinary amount such as 180")
     if len(unit) > _MAX_UNIT_TEXT:
         raise DoseProblem(f"'unit' is longer than {_MAX_UNIT_TEXT} characters; expected e.g. 'mcg'")
-    text = f"{value!r} {unit}"
     # repr() of a float is the shortest decimal that reads back as it: the number as written.
+    # plain_number() has made sure the value is a finite float or an int short enough to print.
+    text = f"{value!r} {unit}"
     amount = _exact_number(repr(value), text)
     cleaned = unicodedata.normalize("NFKC", unit).strip()
     return _per_day(_times_unit(amount, cleaned, text), per, text)
 
 
+def plain_number(value: object) -> int | float:
+    """The ``value`` of a dose object as a plain, finite ``int`` or ``float``.
+
+    A JSON number is one already. Numbers of other types are read when they are exactly an int
+    or a float: an ``int`` or ``float`` subclass, or another integer type (``numpy.int64``,
+    ``numpy.float64``). Any other number type (``numpy.float32``, ``Decimal``, ``Fraction``)
+    is refused with a message that says to convert it: its value as a float may not be the
+    amount its text shows. An integer too long to be an amount (more than about 300 digits),
+    an infinity (what a JSON number such as ``1e400`` reads as) and NaN are refused too.
+
+    >>> plain_number(180), plain_number(0.1)
+    (180, 0.1)
+    >>> plain_number(float("inf"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    k2safety._units.DoseProblem: 'value' is out of range: it is infinite ...
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise DoseProblem(f"'value' must be a number, got {json_type(value)}")
+    if isinstance(value, float):
+        number: int | float = float(value)
+    elif isinstance(value, numbers.Integral):
+        number = int(value)
+    else:
+        raise DoseProblem(
+            f"'value' must be a whole number or a float (a JSON number), got "
+            f"{type(value).__name__}; convert it first, e.g. with float(), so that the amount "
+            "read is the one you mean"
+        )
+    if isinstance(number, float) and math.isnan(number):
+        raise DoseProblem("'value' must be a finite number, got NaN")
+    if isinstance(number, float) and math.isinf(number):
+        raise DoseProblem(
+            "'value' is out of range: it is infinite (a JSON number too large for a float, such "
+            "as 1e400, reads as infinity); write an ordinary amount such as 180"
+        )
+    # Checked before the number is ever printed: a whole number of more than 4,300 digits
+    # cannot be turned into text at all (sys.get_int_max_str_digits()).
+    if isinstance(number, int) and number.bit_length() > _MAX_INT_BITS:
+        raise DoseProblem("'value' is out of range; write an ordinary amount such as 180")
+    return number
+
+
 def _exact_number(number: str, text: str) -> tuple[int, int]:
     """The decimal ``number`` exactly, as a numerator and a denominator."""
+    # The exponent is read apart from the digits and checked first: "1e-999999999" would take
+    # forever to work out, and Decimal refuses an exponent of more than 18 digits outright.
+    digits, _, exponent = number.lower().partition("e")
     try:
-        decimal = Decimal(number)
+        mantissa = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the pattern only lets valid decimals through
         raise DoseProblem(f"{text!r} has no readable number") from None
-    if not decimal.is_finite():  # pragma: no cover - the pattern admits no NaN or infinity
+    if not mantissa.is_finite():  # pragma: no cover - the pattern admits no NaN or infinity
         raise DoseProblem(f"{text!r} is not a finite number")
-    if decimal <= 0:
+    if mantissa <= 0:
         raise DoseProblem(f"{text!r} is not a positive amount; a dose must be more than zero")
-    # Checked before the ratio is worked out: "1e-999999999" would otherwise take forever.
-    if not _MIN_EXPONENT <= decimal.adjusted() <= _MAX_EXPONENT:
+    if not _MIN_EXPONENT <= mantissa.adjusted() + int(exponent or 0) <= _MAX_EXPONENT:
         raise DoseProblem(f"{text!r} is out of range; write an ordinary amount such as '180 mcg'")
-    return decimal.as_integer_ratio()
+    return Decimal(number).as_integer_ratio()
 
 
 def _times_unit(amount: tuple[int, int], unit_text: str, text: str) -> _Reading:
@@ -203,6 +256,20 @@ def _times_unit(amount: tuple[int, int], unit_text: str, text: str) -> _Reading:
 
 
 def _shape_problem(text: str, unit_text: str) -> str:
+    # The number is read as far as it goes, so digits right after it were cut off from it.
+    separated = _SEPARATED_DIGITS.match(unit_text)
+    if separated is not None:
+        mark = separated["mark"]
+        if mark == ".":
+            return (
+                f"{text!r} has a number with more than one decimal point; write it with one "
+                "decimal point and no separators, e.g. '1000.5 mcg'"
+            )
+        between = f"{mark!r}" if mark else "a space"
+        return (
+            f"{text!r} separates the digits of its number with {between}; write the number "
+            "without separators, e.g. '1000 mcg'"
+        )
     if re.search(r"[+*^]|\s-|-\s", unit_text):
         return f"{text!r} contains arithmetic; give one amount with one unit, e.g. '180 mcg'"
     if re.search(r"\s", unit_text.split("(")[0]):
@@ -267,11 +334,26 @@ _TARGETS: dict[tuple[tuple[str, int], ...], tuple[_Kind, AmountUnit, str]] = {
 def _pint_reading_uncached(unit_key: str) -> _Reading:
     """What pint, with the project's registry, says ``unit_key`` is."""
     registry = _registry()
+    for period in _PERIOD_COUNT.finditer(unit_key):
+        if Decimal(period["count"]) == 0:
+            raise DoseProblem(
+                f"unit {unit_key!r} divides by a period of zero ({period[0][1:-1]}); the "
+                "number of days or weeks must be more than zero, e.g. 'mg/(5 week)'"
+            )
     unknown = DoseProblem(f"unit {unit_key!r} is not known; expected {ACCEPTED_UNITS}")
-    # Pint defines a prefixed unit the first time it reads one ("microgram"), and from then on
-    # also reads it with a second prefix ("μmicrogram"); only the units in units.txt count.
     for word in re.findall(_WORD, unit_key):
-        if not any(unit in _defined_units for _, unit, _ in registry.parse_unit_name(word)):
+        # Pint defines a prefixed unit the first time it reads one ("microgram"), and from
+        # then on also reads it with a second prefix ("μmicrogram"); only the units in
+        # units.txt count. Pint also puts a prefix on a unit that has one already ("kmcg").
+        readings = [
+            (prefix, unit)
+            for prefix, unit, _ in registry.parse_unit_name(word)
+            if unit in _defined_units
+        ]
+        double = _double_prefix(word, readings)
+        if double is not None:
+            raise DoseProblem(f"unit {unit_key!r} {double}")
+        if not readings:
             raise unknown
     try:
         quantity = registry.parse_expression(unit_key)
@@ -292,6 +374,70 @@ def _pint_reading_uncached(unit_key: str) -> _Reading:
 _pint_reading = text_memo("unit text", _pint_reading_uncached)
 
 
+def _double_prefix(word: str, readings: list[tuple[str, str]]) -> str | None:
+    """What is wrong with ``word`` if it puts a prefix on a unit that already has one.
+
+    ``readings`` are pint's (prefix, unit) readings of the word among the units of units.txt:
+    "kmcg" reads as kilo-mcg, and mcg is itself micro-gram. A word with no such reading may
+    still be a prefix on a prefixed unit that pint does not read at all ("mmg", "μmicrograms").
+    """
+    registry = _registry()
+    for prefix, unit in readings:
+        if prefix and unit in _prefixed_units:
+            written = word[: word.index(unit)]
+            return _two_prefixes(word, written, unit, _scaled("", unit))
+    if readings:
+        return None
+    for written in registry._prefixes:
+        rest = word[len(written) :]
+        if written and word.startswith(written) and rest:
+            for prefix, unit, _ in registry.parse_unit_name(rest):
+                if unit in _defined_units and (prefix or unit in _prefixed_units):
+                    return _two_prefixes(word, written, rest, _scaled(prefix, unit))
+    return None
+
+
+def _scaled(prefix: str, unit: str) -> tuple[Fraction, str]:
+    """A prefixed unit as its factor and the unit without a prefix: ("milli", "gram") and
+    ("", "mcg") are (1/1000, "gram") and (1/1000000, "gram")."""
+    registry = _registry()
+    scale = _factor(registry._prefixes[prefix])
+    if unit in _prefixed_units:
+        definition = registry._units[unit]
+        scale *= _factor(definition)
+        (unit,) = _reference(definition)
+    return scale, unit
+
+
+def _factor(definition: Any) -> Fraction:
+    """The exact factor of a pint prefix or unit definition, e.g. 1/1000000 for mcg."""
+    return Fraction(definition.converter.scale)
+
+
+def _reference(definition: Any) -> dict[str, int]:
+    """What a pint unit definition is a multiple of, e.g. {"gram": 1} for mcg."""
+    return {str(name): int(power) for name, power in (definition.reference or {}).items()}
+
+
+def _two_prefixes(word: str, written: str, rest: str, inner: tuple[Fraction, str]) -> str:
+    """The message for ``word``, the prefix ``written`` on ``rest`` (``inner`` is its factor and
+    unit without a prefix), naming the unit with one prefix it amounts to when there is one."""
+    registry = _registry()
+    scale, unit = inner
+    scale *= _factor(registry._prefixes[written])
+    symbol = registry._units[unit].symbol
+    single = [
+        definition.symbol
+        for definition in registry._prefixes.values()
+        if _factor(definition) == scale
+    ]
+    hint = f"; {word!r} would be {single[0] + symbol!r}" if single and symbol else ""
+    return (
+        f"puts the prefix {written!r} on {rest!r}, which has a prefix already; write the "
+        f"unit with one prefix, such as 'mg' or 'g'{hint}"
+    )
+
+
 def _dimension_problem(unit_key: str, dimensions: dict[str, int]) -> str:
     names = {"[volume]": "a volume", "[energy]": "an energy", "[time]": "a time"}
     if not dimensions or dimensions == {"[time]": -1}:
@@ -307,17 +453,30 @@ _registry_lock = threading.Lock()
 _registry_instance: pint.UnitRegistry[Fraction] | None = None
 _defined_units: frozenset[str] = frozenset()
 """The units the registry had when it was built: those of units.txt."""
+_prefixed_units: frozenset[str] = frozenset()
+"""The units of units.txt that are a prefix times another unit (mcg is micro-gram)."""
 
 
 def _registry() -> pint.UnitRegistry[Fraction]:
-    global _registry_instance, _defined_units
+    global _registry_instance, _defined_units, _prefixed_units
     if _registry_instance is None:
         with _registry_lock:
             if _registry_instance is None:
                 registry = _build_registry()
                 _defined_units = frozenset(registry._units)
+                _prefixed_units = _units_with_a_prefix(registry)
                 _registry_instance = registry
     return _registry_instance
+
+
+def _units_with_a_prefix(registry: pint.UnitRegistry[Fraction]) -> frozenset[str]:
+    """The units defined as a prefix's factor times another unit, e.g. mcg = 1e-6 * gram."""
+    scales = {_factor(prefix) for name, prefix in registry._prefixes.items() if name}
+    return frozenset(
+        name
+        for name, definition in registry._units.items()
+        if list(_reference(definition).values()) == [1] and _factor(definition) in scales
+    )
 
 
 def _build_registry() -> pint.UnitRegistry[Fraction]:

@@ -139,8 +139,15 @@ def test_very_long_lists_are_refused_naming_the_field(field: str, entry: object)
 
 
 @pytest.mark.parametrize("form", ["MK-7", "MK-4", "K2"])
-def test_absurdly_large_doses_are_screened(form: str) -> None:
-    report = k2safety.check({"supplements": [{"ingredient": form, "dose": "1e300 kg/(3 day)"}]})
+def test_absurdly_large_doses_are_refused_naming_the_dose(form: str) -> None:
+    with pytest.raises(ProfileError) as refused:
+        k2safety.check({"supplements": [{"ingredient": form, "dose": "1e300 kg/(3 day)"}]})
+    assert refused.value.problems[0][0] == "supplements[0].dose"
+
+
+@pytest.mark.parametrize("form", ["MK-7", "MK-4", "K2"])
+def test_the_largest_daily_dose_is_screened(form: str) -> None:
+    report = k2safety.check({"supplements": [{"ingredient": form, "dose": "3 g/(3 day)"}]})
     assert report.findings
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pydantic
 import pytest
 
-from k2safety import Profile, ProfileError
+from k2safety import Profile, ProfileError, check
+from k2safety._knowledge import knowledge
 from k2safety._profile import Form, Goal
 
 ISSUE_EXAMPLE: dict[str, Any] = {
@@ -130,6 +131,162 @@ def test_goals_accept_hyphen_and_space_variants() -> None:
         {"goals": ["Reverse-Calcification", "arterial health", "BONE_HEALTH"]}
     )
     assert profile.goals == (Goal.REVERSE_CALCIFICATION, Goal.ARTERIAL_HEALTH, Goal.BONE_HEALTH)
+
+
+# The largest daily dose: more is a slip of the number or the unit (issue 11, item 16).
+
+LARGEST = knowledge().threshold("largest_daily_dose")
+
+
+def test_the_largest_daily_dose_is_an_editorial_threshold_of_1_g_a_day() -> None:
+    threshold = knowledge().thresholds["largest_daily_dose"]
+    assert (threshold.value, threshold.unit, threshold.origin) == (10**6, "mcg/day", "editorial")
+    assert "45 mg" in threshold.reason
+
+
+@pytest.mark.parametrize(
+    ("supplement", "written"),
+    [
+        ({"ingredient": "MK-7", "dose": "1e300 kg"}, "'1e300 kg'"),
+        ({"ingredient": "MK-7", "dose": "180 g"}, "'180 g'"),
+        ({"ingredient": "MK-7", "dose": "1.000001 g"}, "'1.000001 g'"),
+        ({"ingredient": "MK-7", "dose": "1000001 mcg/day"}, "'1000001 mcg/day'"),
+        ({"ingredient": "MK-4", "dose": " 7.000007 g ", "per": "week"}, "'7.000007 g' a week"),
+        ({"ingredient": "MK-7", "dose": {"value": 1e300, "unit": "kg"}}, "'1e+300 kg'"),
+        ({"ingredient": "MK-7", "dose": {"value": 2, "unit": "g"}}, "'2 g'"),
+        ({"ingredient": "D3", "dose": "40000001 IU"}, "'40000001 IU'"),
+    ],
+)
+def test_amounts_above_the_largest_daily_dose_are_refused(
+    supplement: dict[str, Any], written: str
+) -> None:
+    with pytest.raises(ProfileError) as raised:
+        Profile.model_validate({"supplements": [supplement]})
+    assert raised.value.problems == (
+        (
+            "supplements[0].dose",
+            f"{written} is more than 1000000 mcg (1 g) a day, the most k2safety accepts of one "
+            "supplement and far more than any supplement or medicine; check the number and the "
+            "unit",
+        ),
+    )
+    with pytest.raises(ProfileError) as by_check:
+        check({"supplements": [supplement]})
+    assert by_check.value.problems == raised.value.problems
+
+
+@pytest.mark.parametrize(
+    ("supplement", "mcg_per_day"),
+    [
+        ({"ingredient": "MK-7", "dose": f"{LARGEST} mcg"}, LARGEST),
+        ({"ingredient": "MK-7", "dose": f"{LARGEST / 1000} mg/day"}, LARGEST),
+        ({"ingredient": "MK-4", "dose": f"{LARGEST * 7 / 1000} mg", "per": "week"}, LARGEST),
+        ({"ingredient": "D3", "dose": f"{LARGEST * 40} IU"}, LARGEST),
+        ({"ingredient": "MK-4", "dose": "45 mg"}, 45_000),  # the prescription dose in Japan
+    ],
+)
+def test_the_largest_daily_dose_itself_is_accepted(
+    supplement: dict[str, Any], mcg_per_day: Fraction
+) -> None:
+    profile = Profile.model_validate({"supplements": [supplement]})
+    assert profile.supplements[0].mcg_per_day == mcg_per_day
+
+
+def test_a_prefix_on_a_prefixed_unit_is_a_profile_error() -> None:
+    with pytest.raises(ProfileError) as raised:
+        check({"supplements": [{"ingredient": "MK-7", "dose": "100 kmcg"}]})
+    ((path, problem),) = raised.value.problems
+    assert path == "supplements[0].dose"
+    assert "puts the prefix 'k' on 'mcg', which has a prefix already" in problem
+
+
+# Numbers no JSON reader gives: numpy's, read as the numbers they are.
+
+
+def test_numpy_numbers_are_accepted_and_dump_as_json_numbers() -> None:
+    numpy = pytest.importorskip("numpy")
+    given = {
+        "supplements": [
+            {"ingredient": "MK-7", "dose": {"value": numpy.int64(180), "unit": "mcg"}},
+            {"ingredient": "MK-7", "dose": {"value": numpy.float64(0.09), "unit": "mg"}},
+        ]
+    }
+    plain = {
+        "supplements": [
+            {"ingredient": "MK-7", "dose": {"value": 180, "unit": "mcg"}},
+            {"ingredient": "MK-7", "dose": {"value": 0.09, "unit": "mg"}},
+        ]
+    }
+    profile = Profile.model_validate(given)
+    assert profile == Profile.model_validate(plain)
+    assert [s.mcg_per_day for s in profile.supplements] == [180, 90]
+    dumped = json.loads(profile.model_dump_json())
+    assert dumped["supplements"][0]["dose"] == {"value": 180, "unit": "mcg"}
+    assert check(given) == check(plain)
+
+
+def test_a_numpy_float32_is_refused_saying_what_to_do() -> None:
+    numpy = pytest.importorskip("numpy")
+    dose = {"value": numpy.float32(0.1), "unit": "mg"}
+    with pytest.raises(ProfileError) as raised:
+        check({"supplements": [{"ingredient": "MK-7", "dose": dose}]})
+    ((path, problem),) = raised.value.problems
+    assert path == "supplements[0].dose"
+    assert "got float32; convert it first" in problem
+
+
+# Numbers too long for Python to print (issue 11, item 2): refused, naming the field.
+
+TOO_LONG = "9" * 4301
+
+
+def test_a_dose_value_too_long_to_print_is_refused_naming_the_field() -> None:
+    dose = {"value": 10**4301 - 1, "unit": "mcg"}
+    for validate in (check, Profile.model_validate):
+        with pytest.raises(ProfileError) as raised:
+            validate({"supplements": [{"ingredient": "MK-7", "dose": dose}]})  # type: ignore[operator]
+        assert raised.value.problems == (
+            (
+                "supplements[0].dose",
+                "'value' is out of range; write an ordinary amount such as 180",
+            ),
+        )
+        str(raised.value)
+
+
+def test_json_with_a_number_too_long_for_python_names_the_field() -> None:
+    dose = f'{{"value": {TOO_LONG}, "unit": "mcg"}}'
+    text = f'{{"supplements": [{{"ingredient": "MK-7", "dose": {dose}}}], "foods": [{TOO_LONG}]}}'
+    with pytest.raises(ProfileError) as raised:
+        Profile.model_validate_json(text)
+    assert [path for path, _ in raised.value.problems] == [
+        "supplements[0].dose.value",
+        "foods[0]",
+    ]
+    assert "4,301 digits" in raised.value.problems[0][1]
+    assert raised.value.__context__ is None  # see test_profile_error_pickles_under_tblib_...
+
+
+def test_json_numbers_too_large_for_a_float_are_out_of_range() -> None:
+    text = '{"supplements": [{"ingredient": "MK-7", "dose": {"value": 1e400, "unit": "mcg"}}]}'
+    with pytest.raises(ProfileError) as raised:
+        Profile.model_validate_json(text)
+    ((path, problem),) = raised.value.problems
+    assert path == "supplements[0].dose"
+    assert problem.startswith("'value' is out of range")
+
+
+def test_invalid_json_with_a_long_number_is_still_invalid_json() -> None:
+    with pytest.raises(ProfileError, match="not valid JSON"):
+        Profile.model_validate_json(f'{{"foods": [{TOO_LONG}, }}')
+
+
+def test_atc_codes_are_ascii() -> None:
+    for code in ("B\u0660\u0661AA\u0660\u0663", "\u0131\u0660\u0661", "\uff22\uff10\uff11"):
+        with pytest.raises(ProfileError, match="not an ATC code"):
+            Profile.model_validate({"medications": [{"atc": code}]})
+    profile = Profile.model_validate({"medications": [{"atc": " b01aa03 "}]})
+    assert profile.medications[0].atc == "B01AA03"
 
 
 def test_d3_may_be_given_in_iu_and_is_stored_in_micrograms() -> None:
@@ -265,10 +422,11 @@ def test_json_schema_describes_the_json_form() -> None:
     }
     supplement = schema["$defs"]["Supplement"]["properties"]
     assert {"MK-7", "mk7", "menatetrenone", "D3", "cholecalciferol"} <= set(
-        supplement["ingredient"]["enum"]
+        supplement["ingredient"]["examples"]
     )
     assert supplement["per"]["anyOf"][0]["enum"] == ["day", "week"]
-    assert schema["$defs"]["Goal"]["enum"] == [goal.value for goal in Goal]
+    goals = schema["properties"]["goals"]["items"]
+    assert goals["examples"] == [goal.value for goal in Goal]
     dose_object = schema["$defs"]["DoseObject"]
     assert [
         member["exclusiveMinimum"] for member in dose_object["properties"]["value"]["anyOf"]

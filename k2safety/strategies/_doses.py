@@ -92,7 +92,8 @@ def daily_amounts(
 ) -> st.SearchStrategy[Fraction]:
     """Exact amounts per day, in micrograms, that :func:`doses` can write in some unit.
 
-    Generates multiples of 1/1000 mcg a day and weekly amounts (multiples of 1/7000), plus each
+    ``max_mcg_per_day`` may be at most the largest daily dose a profile accepts (the threshold
+    ``largest_daily_dose``, 1 g). Generates multiples of 1/1000 mcg a day and weekly amounts (multiples of 1/7000), plus each
     rule threshold in range and its neighbours one microgram a day or a week away. Both bounds are
     included. Shrinks toward ``min_mcg_per_day``.
     """
@@ -100,6 +101,12 @@ def daily_amounts(
     high = positive_fraction(max_mcg_per_day, "max_mcg_per_day")
     if low > high:
         raise InvalidArgument(f"min_mcg_per_day={low} is more than max_mcg_per_day={high}")
+    largest = knowledge().threshold("largest_daily_dose")
+    if high > largest:
+        raise InvalidArgument(
+            f"max_mcg_per_day={high} is more than the largest daily dose a profile accepts "
+            f"({largest} mcg, threshold largest_daily_dose)"
+        )
     grids = [
         st.builds(Fraction, st.integers(math.ceil(low * d), math.floor(high * d)), st.just(d))
         for d in _DENOMINATORS

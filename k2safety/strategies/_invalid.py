@@ -48,6 +48,10 @@ _BAD_DOSE_TEXTS = (
     "180 µ g",
     "1e400 mcg",
     "1e-400 mcg",
+    "1e300 kg",  # far over the largest daily dose
+    "100 kmcg",  # a prefix on a prefixed unit
+    "1_000 mcg",
+    "100 mcg/(0 day)",
     "1" + "0" * (MAX_DOSE_TEXT - 4) + " mcg",  # one character longer than a dose may be
 )
 _BAD_DOSE_VALUES: tuple[object, ...] = (
