@@ -99,6 +99,10 @@ def rule_markdown(
     lines += ["", "## Claims it rests on", ""]
     for claim in claims:
         lines += _claim_item(claim, links=links)
+    for note, claim_ids in spec.note_claims.items():
+        lines += ["", f"With the *{note}* note, also:", ""]
+        for claim in kb.claims_for(claim_ids):
+            lines += _claim_item(claim, links=links)
     if examples is not None:
         lines += _examples_section(spec, examples)
     return "\n".join(lines).rstrip() + "\n"

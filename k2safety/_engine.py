@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from k2safety._claims import Claim
 from k2safety._knowledge import Knowledge, RuleBinding, knowledge
 from k2safety._normalized import Facts, normalize
 from k2safety._profile import Profile
@@ -68,17 +69,30 @@ def _evaluate(binding: RuleBinding, facts: Facts) -> Finding | None:
     if spec.when_supervised is not None and facts.medical_supervision:
         severity = spec.when_supervised.severity
     message = spec.message.format_map(hit.values)
+    claims = binding.claims
     if hit.notes:
         notes = (spec.notes[note].format_map(hit.values) for note in hit.notes)
         message = " ".join((message, *notes))
+        claims = _with_note_claims(binding, hit.notes)
     return Finding(
         code=spec.code,
         severity=severity,
         title=spec.title,
         message=message,
-        claims=binding.claims,
+        claims=claims,
         triggers=hit.triggers,
     )
+
+
+def _with_note_claims(binding: RuleBinding, notes: tuple[str, ...]) -> tuple[Claim, ...]:
+    """The rule's own claims, then those of each note that applies, in the notes' order, once."""
+    extra = [claim for note in notes for claim in binding.note_claims.get(note, ())]
+    if not extra:
+        return binding.claims
+    cited = {claim.id: claim for claim in binding.claims}
+    for claim in extra:
+        cited.setdefault(claim.id, claim)
+    return tuple(cited.values())
 
 
 def _most_severe_first(finding: Finding) -> int:

@@ -5,12 +5,16 @@ rule to the function that decides it, and checks that everything holds together:
 
 * every id is unique; every cited claim, source, threshold, drug class and form exists;
 * every claim is cited (by a rule, threshold, drug class or food) or marked as background;
+* a claim a rule cites for one of its notes exists, is not background, and is not also among the
+  rule's own claims;
 * a threshold says whether its number is the source's or the project's own choice;
 * the forms and goals in ``terms.toml`` are exactly the :class:`~k2safety.Form` and
   :class:`~k2safety.Goal` members the rules name;
 * a rule's function takes only parts of the normalized profile and, keyword-only, thresholds
   and the rule's own parameters; its texts name only thresholds and vocabulary lists in braces,
   and never write a threshold's number out by hand;
+* a rule whose severity changes when a doctor supervises reads ``medical_supervision``, so that
+  its words can say what applies to a supervised person;
 * all files carry the same version.
 """
 
@@ -55,7 +59,15 @@ __all__ = [
     "read_data_files",
 ]
 
-DATA_FILES = ("sources", "claims", "rules", "thresholds", "vocabulary", "terms")
+DATA_FILES = (
+    "sources",
+    "claims",
+    "rules",
+    "thresholds",
+    "vocabulary",
+    "vocabulary_sources",
+    "terms",
+)
 
 RULE_INPUTS = (
     "supplements",
@@ -101,6 +113,9 @@ class RuleSpec(_Entry):
     why: str
     message: str
     notes: dict[str, str] = Field(default_factory=dict)
+    note_claims: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Claims a finding cites only when the note of that name applies, after the rule's own
+    ``claims`` (which every finding of the rule cites)."""
     when_supervised: Downgrade | None = None
     inputs: tuple[str, ...] = ()
     """The parts of the profile the function reads: its parameters (filled in at load)."""
@@ -131,6 +146,9 @@ class DrugClass(_Entry):
     atc_prefixes: tuple[str, ...]
     reversed_by_vitamin_k1: bool = False
     """Whether vitamin K1 is the antidote doctors use to reverse the class."""
+    misspellings: bool = True
+    """Whether a misspelled name may be read as this class (only where a guess errs toward
+    caution: never for medicines screened as having no vitamin K concern)."""
     claims: tuple[str, ...]
 
 
@@ -142,6 +160,9 @@ class Substance(_Entry):
     rxnorm: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = ()
+    provenance: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """The sources (ids in vocabulary_sources.toml) of each name (the name, each brand and
+    synonym, by its text) and of the ``atc`` and ``rxnorm`` lists."""
 
 
 class Ingredient(_Entry):
@@ -201,6 +222,10 @@ class _VocabularyFile(_Versioned):
         return classes
 
 
+class _VocabularySourcesFile(_Versioned):
+    sources: dict[str, dict[str, str]]
+
+
 class _TermsFile(_Versioned):
     ingredients: tuple[Ingredient, ...]
     foods: tuple[Food, ...]
@@ -214,6 +239,9 @@ class RuleBinding:
     spec: RuleSpec
     function: Callable[..., Any]
     claims: tuple[Claim, ...]
+    """The claims every finding of the rule cites."""
+    note_claims: Mapping[str, tuple[Claim, ...]]
+    """The claims a finding cites besides, for each note of the rule that applies."""
     keywords: Mapping[str, object]
     """Thresholds (exact fractions) and parameters, by the function's keyword names; the
     ``drug_class`` parameter is given as its :class:`DrugClass`."""
@@ -259,10 +287,11 @@ class Knowledge:
 
     def citations(self) -> dict[str, list[tuple[str, str]]]:
         """Who cites each claim, by claim id: ``(kind, name)`` pairs, where ``kind`` is
-        ``rule``, ``threshold``, ``drug class`` or ``food``; rules first, in code order."""
+        ``rule``, ``threshold``, ``drug class`` or ``food``; rules first, in code order. A rule
+        cites its own claims and those of its notes."""
         cited: dict[str, list[tuple[str, str]]] = {}
         owners: list[tuple[str, str, Iterable[str]]] = [
-            ("rule", code, spec.claims) for code, spec in self.rules.items()
+            ("rule", code, _all_claims(spec)) for code, spec in self.rules.items()
         ]
         owners += [("threshold", name, t.claims) for name, t in self.thresholds.items()]
         owners += [("drug class", name, c.claims) for name, c in self.classes.items()]
@@ -297,17 +326,19 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         rules_file = _RulesFile.model_validate(raw["rules"])
         thresholds_file = _ThresholdsFile.model_validate(raw["thresholds"])
         vocabulary = _VocabularyFile.model_validate(raw["vocabulary"])
+        vocabulary_sources = _VocabularySourcesFile.model_validate(raw["vocabulary_sources"])
         terms = _TermsFile.model_validate(raw["terms"])
         sources = {key: Source(id=key, **entry) for key, entry in sources_file.sources.items()}
         claims = _claims(claims_file.claims, sources)
     except ValidationError as error:
         raise KnowledgeError(f"malformed data file: {error}") from None
     files = [sources_file, claims_file, rules_file, thresholds_file, vocabulary, terms]
+    files.append(vocabulary_sources)
     versions = {file.version for file in files}
     _require(len(versions) == 1, f"data files disagree on the version: {sorted(versions)}")
     thresholds = thresholds_file.thresholds
     substances = _unique({s.id: s for s in vocabulary.substances}, vocabulary.substances, "id")
-    _check_vocabulary(vocabulary)
+    _check_vocabulary(vocabulary, vocabulary_sources.sources.keys())
     _check_terms(terms)
     prose = _prose_values(thresholds, vocabulary, terms)
     rules: dict[str, RuleSpec] = {}
@@ -402,6 +433,21 @@ def _bind(
             not claims[claim_id].background,
             f"rule {code} rests on {claim_id!r}, which is marked as background",
         )
+    for note, note_claim_ids in spec.note_claims.items():
+        _require(note in spec.notes, f"rule {code} gives claims for {note!r}, which is no note")
+        for claim_id in note_claim_ids:
+            _require(
+                claim_id in claims, f"rule {code} cites unknown claim {claim_id!r} for {note!r}"
+            )
+            _require(
+                not claims[claim_id].background,
+                f"rule {code} rests on {claim_id!r} for {note!r}, which is marked as background",
+            )
+            _require(
+                claim_id not in spec.claims,
+                f"rule {code} cites {claim_id!r} for {note!r} and among its own claims; "
+                "list it once: every finding cites the rule's own claims",
+            )
     drug_class = spec.parameters.get("drug_class")
     _require(
         drug_class is None or drug_class in classes,
@@ -409,6 +455,11 @@ def _bind(
     )
     function = _rule_function(spec)
     inputs, keyword_names = _signature(code, function)
+    _require(
+        spec.when_supervised is None or "medical_supervision" in inputs,
+        f"rule {code} changes its severity when a doctor supervises, so its function must read "
+        "medical_supervision to say what applies to a supervised person",
+    )
     unknown = [
         name for name in keyword_names if name not in thresholds and name not in spec.parameters
     ]
@@ -461,6 +512,12 @@ def _bind(
         spec=spec,
         function=function,
         claims=tuple(claims[claim_id] for claim_id in spec.claims),
+        note_claims=MappingProxyType(
+            {
+                note: tuple(claims[claim_id] for claim_id in dict.fromkeys(ids))
+                for note, ids in spec.note_claims.items()
+            }
+        ),
         keywords=MappingProxyType(keywords),
         call=_caller(function, inputs, keywords),
     )
@@ -562,17 +619,29 @@ def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
                 _require(qualified in used, f"rule function {qualified} is used by no rule")
 
 
-def _check_vocabulary(vocabulary: _VocabularyFile) -> None:
+def _check_vocabulary(vocabulary: _VocabularyFile, source_ids: Iterable[str]) -> None:
     seen_terms: dict[str, str] = {}
     seen_codes: dict[str, str] = {}
+    known_sources = set(source_ids)
     for substance in vocabulary.substances:
         _require(substance.drug_class in vocabulary.classes, f"{substance.id}: class not defined")
         drug_class = vocabulary.classes[substance.drug_class]
+        other_groups = tuple(
+            prefix
+            for class_id, other in vocabulary.classes.items()
+            if class_id != substance.drug_class
+            for prefix in other.atc_prefixes
+        )
         for code in substance.atc:
-            _require(
-                code.startswith(drug_class.atc_prefixes),
-                f"{substance.id}: ATC {code} is outside its class {substance.drug_class}",
+            inside = (
+                code.startswith(drug_class.atc_prefixes)
+                if drug_class.atc_prefixes
+                else not code.startswith(other_groups)
             )
+            _require(
+                inside, f"{substance.id}: ATC {code} is outside its class {substance.drug_class}"
+            )
+        _check_provenance(substance, known_sources)
         for code in (*substance.atc, *substance.rxnorm):
             owner = seen_codes.setdefault(code, substance.id)
             _require(owner == substance.id, f"code {code} is listed for {owner} and {substance.id}")
@@ -583,6 +652,22 @@ def _check_vocabulary(vocabulary: _VocabularyFile) -> None:
             _require(
                 owner == substance.id, f"name {term!r} is listed for {owner} and {substance.id}"
             )
+
+
+def _check_provenance(substance: Substance, known_sources: set[str]) -> None:
+    """Every name and code list of a substance names its sources, and only known ones."""
+    needed = [substance.name, *substance.brands, *substance.synonyms]
+    needed += [field for field in ("atc", "rxnorm") if getattr(substance, field)]
+    for key in needed:
+        _require(
+            bool(substance.provenance.get(key)),
+            f"{substance.id}: {key!r} has no source in its provenance table",
+        )
+    unused = sorted(set(substance.provenance) - set(needed))
+    _require(not unused, f"{substance.id}: provenance names {unused}, which it does not list")
+    for key, source_ids in substance.provenance.items():
+        unknown = sorted(set(source_ids) - known_sources)
+        _require(not unknown, f"{substance.id}: {key!r} cites unknown sources {unknown}")
 
 
 def _check_terms(terms: _TermsFile) -> None:
@@ -620,13 +705,19 @@ def _check_citations(kb: Knowledge) -> None:
         )
     # Findings rest only on the claims rules cite; any other claim is background, which
     # thresholds, drug classes and foods may still cite for where their facts come from.
-    by_rules = {claim_id for spec in kb.rules.values() for claim_id in spec.claims}
+    by_rules = {claim_id for spec in kb.rules.values() for claim_id in _all_claims(spec)}
     for claim in kb.claims.values():
         _require(
             (claim.id in by_rules) != claim.background,
             f"claim {claim.id!r} must be either cited by a rule or marked as background, not "
             + ("both" if claim.background else "neither"),
         )
+
+
+def _all_claims(spec: RuleSpec) -> tuple[str, ...]:
+    """A rule's own claims and then its notes' claims, each once."""
+    note_claims = (claim_id for ids in spec.note_claims.values() for claim_id in ids)
+    return tuple(dict.fromkeys((*spec.claims, *note_claims)))
 
 
 def decimal_text(value: Fraction) -> str:

@@ -281,3 +281,14 @@ def test_the_catalog_says_what_each_rule_looks_at() -> None:
         for name in set(_INPUT_WORDS) - set(looks_at):
             assert _INPUT_WORDS[name] not in line
     assert rule_inputs("K2-VKA", kb) == ("drug_classes", "vitamin_k", "medical_supervision")
+
+
+def test_the_catalog_lists_the_claims_each_note_adds() -> None:
+    from k2safety._catalog import rule_markdown
+
+    kb = knowledge()
+    page = rule_markdown(kb.rules["K2-VKA"], kb)
+    for note, claim_ids in kb.rules["K2-VKA"].note_claims.items():
+        assert f"With the *{note}* note, also:" in page
+        for claim_id in claim_ids:
+            assert f"`{claim_id}`" in page.split(f"With the *{note}* note, also:")[1]

@@ -137,6 +137,125 @@ def test_no_expected_message_has_a_blank_left_unfilled() -> None:
             assert not re.search(r"[{}]", example.expected.message), example.name
 
 
+# --- what a finding cites and says, case by case ---------------------------------------------
+
+
+def _finding(code: str, profile: dict[str, Any]) -> k2safety.Finding:
+    (finding,) = [f for f in k2safety.check(profile).findings if f.code == code]
+    return finding
+
+
+def _claim_ids(code: str, profile: dict[str, Any]) -> list[str]:
+    return [claim.id for claim in _finding(code, profile).claims]
+
+
+WARFARIN_MK7: dict[str, Any] = {
+    "medications": ["warfarin"],
+    "supplements": [{"ingredient": "MK-7", "dose": "180 mcg"}],
+}
+
+
+def test_a_finding_cites_a_notes_claims_only_when_the_note_applies() -> None:
+    plain = _claim_ids("K2-VKA", WARFARIN_MK7)
+    assert "art.natto-mk7" not in plain  # no food is why it fired
+    assert "ref.vka-antidote" not in plain  # no vitamin K1
+    assert plain[0] == "art.anticoagulant-supervision"
+    with_natto = _claim_ids("K2-VKA", {**WARFARIN_MK7, "foods": ["natto"]})
+    assert with_natto == [*plain, "art.natto-mk7"]
+    k1 = {"medications": ["warfarin"], "supplements": [{"ingredient": "K1", "dose": "1 mcg"}]}
+    assert _claim_ids("K2-VKA", k1) == [*plain, "ref.vka-antidote"]
+    natto_only = _claim_ids("K2-VKA", {"medications": ["warfarin"], "foods": ["natto"]})
+    assert "art.anticoagulant-consult" not in natto_only  # advice on starting a supplement
+    assert "art.natto-mk7" in natto_only
+
+
+@pytest.mark.parametrize(("rule", "example"), [p for p in _examples() if p.values[1].fires])
+def test_every_example_cites_the_rule_and_the_notes_it_shows(
+    rule: RuleExamples, example: Example
+) -> None:
+    spec = knowledge().rules[rule.code]
+    finding = _finding(rule.code, example.profile)
+    shown = _notes_shown(spec, finding.message)
+    expected = list(spec.claims)
+    for note in spec.notes:  # in the order the message shows them
+        if note in shown:
+            expected += spec.note_claims.get(note, ())
+    cited = [claim.id for claim in finding.claims]
+    assert sorted(cited) == sorted(set(expected))
+    assert cited[: len(spec.claims)] == list(spec.claims)
+
+
+def test_natto_alone_is_worded_as_a_food_eaten() -> None:
+    for code, medication in (("K2-VKA", "warfarin"), ("K2-ANTICOAGULANT", "apixaban")):
+        for supervised in (False, True):
+            profile = {
+                "medications": [medication],
+                "foods": ["natto"],
+                "medical_supervision": supervised,
+            }
+            message = _finding(code, profile).message
+            assert "eat natto" in message
+            assert "plan natto" not in message
+            assert "supervision" not in message  # the source asks it of supplements
+            assert "Talk to your doctor about eating it." in message
+
+
+def test_a_supervised_person_is_not_asked_to_find_supervision() -> None:
+    for code, medication in (("K2-VKA", "warfarin"), ("K2-ANTICOAGULANT", "apixaban")):
+        alone = _finding(code, {**WARFARIN_MK7, "medications": [medication]})
+        supervised = _finding(
+            code, {**WARFARIN_MK7, "medications": [medication], "medical_supervision": True}
+        )
+        assert "supervision" in alone.message
+        assert "without close supervision" not in supervised.message
+        assert "only under close" not in supervised.message
+        assert "your profile says a doctor supervises you" in supervised.message.lower()
+    assert _finding("K2-VKA", {**WARFARIN_MK7, "medical_supervision": True}).severity == "warning"
+
+
+def test_other_anticoagulants_cite_the_supervision_claim_without_a_vitamin_k_mechanism() -> None:
+    profile = {**WARFARIN_MK7, "medications": ["Eliquis"]}
+    finding = _finding("K2-ANTICOAGULANT", profile)
+    cited = [claim.id for claim in finding.claims]
+    assert "art.anticoagulant-supervision" in cited
+    assert not {"ref.vka-mechanism", "ref.vka-antidote", "ref.atc-b01aa"} & set(cited)
+    assert "The source says" in finding.message
+    assert "supervision" in finding.message
+    for example in RULES["K2-ANTICOAGULANT"].fires:
+        assert example.expected is not None
+        message = example.expected.message
+        assert ", a vitamin K antagonist" not in message, example.name
+        assert "works against" not in message, example.name
+
+
+def test_unrecognized_foods_are_worded_as_foods_and_medications_as_medications() -> None:
+    foods = _finding("K2-UNRECOGNIZED", {"foods": ["gouda", "kale"]}).message
+    assert "anticoagulant (a blood thinner)" not in foods
+    assert "whether 'gouda' or 'kale' is a rich source of vitamin K" in foods
+    medication = _finding("K2-UNRECOGNIZED", {"medications": ["Dolvexin"]}).message
+    assert "If 'Dolvexin' is an anticoagulant" in medication
+    assert "source of vitamin K" not in medication
+
+
+@pytest.mark.parametrize(
+    ("field", "entries", "named"),
+    [
+        # Invented names: no medicine added to the vocabulary can make them known.
+        ("medications", ["Dolvexin", "dolvexin", "dolvexin"], ["Dolvexin"]),
+        ("medications", ["dolvexin", "DOLVEXIN", "Zentravix"], ["DOLVEXIN", "Zentravix"]),
+        ("medications", ["dolvexin_xr", "dolvexin-xr"], ["dolvexin-xr"]),
+        ("foods", ["gouda", "Gouda", "GOUDA"], ["GOUDA"]),
+    ],
+)
+def test_unrecognized_entries_are_named_once(
+    field: str, entries: list[str], named: list[str]
+) -> None:
+    finding = _finding("K2-UNRECOGNIZED", {field: entries})
+    assert [trigger.value for trigger in finding.triggers] == named
+    for entry in set(entries) - set(named):
+        assert f"'{entry}'" not in finding.message
+
+
 # --- dose ranges in every unit --------------------------------------------------------------
 
 BOUNDARY_90 = [

@@ -27,13 +27,13 @@ class Hit(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def join(items: Iterable[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``.
+def join(items: Iterable[str], conjunction: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (or another conjunction: ``a, b or c``).
 
-    >>> join(["warfarin"]), join(["MK-7", "natto"]), join(["a", "b", "c"])
-    ('warfarin', 'MK-7 and natto', 'a, b and c')
+    >>> join(["warfarin"]), join(["MK-7", "natto"]), join(["a", "b", "c"], "or")
+    ('warfarin', 'MK-7 and natto', 'a, b or c')
     """
     words = list(items)
     if len(words) <= 1:
         return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from k2safety._text import fold
 from k2safety.rules._hit import Hit, join, trigger
 
 if TYPE_CHECKING:
@@ -27,16 +28,41 @@ def conditions_or_medications(
 
 
 def not_screened(medications: MedicationList, unrecognized_foods: tuple[str, ...]) -> Hit | None:
-    """Fires when a medication or a food could not be matched to anything in the vocabulary."""
-    triggers = [trigger("medications", given) for given in medications.unrecognized]
-    triggers += [trigger("foods", food) for food in unrecognized_foods]
-    if not triggers:
+    """Fires when a medication or a food could not be matched to anything in the vocabulary.
+
+    Entries that differ only in case or separators (the folding every lookup uses) are one
+    entry, listed once: the first of them in the sorted profile ('Aspirin' before 'aspirin').
+    Notes: the medications (``medications``) and the foods (``foods``), each in its own words.
+    """
+    unknown_medications = _once(medications.unrecognized)
+    unknown_foods = _once(unrecognized_foods)
+    if not unknown_medications and not unknown_foods:
         return None
+    triggers = [trigger("medications", given) for given in unknown_medications]
+    triggers += [trigger("foods", food) for food in unknown_foods]
+    notes = [
+        note
+        for note, applies in (("medications", unknown_medications), ("foods", unknown_foods))
+        if applies
+    ]
     return Hit(
         values={
             "names": join(f"'{trigger.value}'" for trigger in triggers),
             "pronoun": "it was" if len(triggers) == 1 else "they were",
-            "which": "it is" if len(triggers) == 1 else "any of them is",
+            "medications": join((f"'{given}'" for given in unknown_medications), "or"),
+            "foods": join((f"'{food}'" for food in unknown_foods), "or"),
+            "foods_pronoun": "it" if len(unknown_foods) == 1 else "them",
         },
         triggers=tuple(triggers),
+        notes=tuple(notes),
     )
+
+
+def _once(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """Each entry once, by its folded text, keeping the first as given (entries are sorted)."""
+    if len(entries) < 2:
+        return entries
+    first: dict[str, str] = {}
+    for entry in entries:
+        first.setdefault(fold(entry), entry)
+    return tuple(first.values())

@@ -22,7 +22,8 @@ from k2safety.strategies._variants import JSON, case_variant
 
 __all__ = ["checked_forms", "profiles", "supplements", "takes_iu"]
 
-_UNRELATED_FOODS = ("spinach", "kale", "cheese", "broccoli", "green tea", "sauerkraut")
+# Foods outside the vocabulary (the source does not name them as K2 sources).
+_UNRELATED_FOODS = ("spinach", "kale", "broccoli", "green tea", "sauerkraut", "oat porridge")
 _CONDITIONS = ("coronary artery calcification", "osteoporosis", "kidney disease", "diabetes")
 
 
