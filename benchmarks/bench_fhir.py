@@ -1,0 +1,187 @@
+"""Reading FHIR against check() of the profile it gives (issue 14).
+
+Run: .venv/bin/python benchmarks/bench_fhir.py [--calls N] [--rounds R]
+Target (issue 14): reading a typical bundle (one patient, five medication resources) costs at
+most 2x check() of the same profile given as a dict, measured in one process, one core.
+
+- typical: a Synthea-style R4 transaction bundle (Patient, four MedicationRequests coded in
+  RxNorm, one MedicationStatement of vitamin D3 with a daily dose, one of them stopped), read
+  with k2safety.fhir.read_fhir; against k2safety.check() of
+  ``reading.profile.model_dump(mode="json", exclude_none=True)``.
+- screening: read_fhir() then check() of its profile, the whole FHIR path, against the same.
+- public cases: each bundle of ../shared/data/fhir-cases with at most 20 medication resources,
+  read against check() of its profile, the median ratio (skipped where the folder is absent).
+
+The sides take turns in short rounds (N calls each, R rounds), so that a shared, noisy machine
+slows them alike; the figure that matters is the ratio of each round's times, its median and
+quartiles over the rounds. The best round of each side is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import k2safety
+from k2safety.fhir import read_fhir
+
+CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fhir-cases"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+PATIENT = "urn:uuid:5cbc121b-cd71-4428-b8b7-31e53eba8184"
+
+
+def _order(number: int, code: str, name: str, status: str = "active") -> dict[str, Any]:
+    return {
+        "fullUrl": f"urn:uuid:0000000{number}-75a8-4f2f-9b55-3c1f1e1b6d2e",
+        "resource": {
+            "resourceType": "MedicationRequest",
+            "id": f"0000000{number}-75a8-4f2f-9b55-3c1f1e1b6d2e",
+            "status": status,
+            "intent": "order",
+            "medicationCodeableConcept": {
+                "coding": [{"system": RXNORM, "code": code, "display": name}],
+                "text": name,
+            },
+            "subject": {"reference": PATIENT},
+            "authoredOn": "2020-08-14T12:07:22+00:00",
+        },
+        "request": {"method": "POST", "url": "MedicationRequest"},
+    }
+
+
+TYPICAL: dict[str, Any] = {
+    "resourceType": "Bundle",
+    "type": "transaction",
+    "entry": [
+        {
+            "fullUrl": PATIENT,
+            "resource": {"resourceType": "Patient", "id": PATIENT.removeprefix("urn:uuid:")},
+            "request": {"method": "POST", "url": "Patient"},
+        },
+        _order(1, "855332", "Warfarin Sodium 5 MG Oral Tablet"),
+        _order(2, "197604", "Digoxin 0.125 MG Oral Tablet"),
+        _order(3, "897718", "Verapamil Hydrochloride 40 MG"),
+        _order(4, "849574", "Naproxen sodium 220 MG Oral Tablet", status="stopped"),
+        {
+            "fullUrl": "urn:uuid:00000005-75a8-4f2f-9b55-3c1f1e1b6d2e",
+            "resource": {
+                "resourceType": "MedicationStatement",
+                "id": "00000005-75a8-4f2f-9b55-3c1f1e1b6d2e",
+                "status": "active",
+                "medicationCodeableConcept": {"text": "Vitamin D3 2000 unit capsule"},
+                "subject": {"reference": PATIENT},
+                "dosage": [
+                    {
+                        "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                        "doseAndRate": [
+                            {
+                                "doseQuantity": {
+                                    "value": 2000,
+                                    "unit": "IU",
+                                    "system": "http://unitsofmeasure.org",
+                                    "code": "[iU]",
+                                }
+                            }
+                        ],
+                    }
+                ],
+            },
+        },
+    ],
+}
+
+
+def timed(
+    sides: dict[str, Callable[[], object]], calls: int, rounds: int
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Best time per call of each side, and each round's time per call, the sides taking turns
+    in short rounds so that a change in the machine's load falls on all of them alike."""
+    best = dict.fromkeys(sides, float("inf"))
+    each: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, function in sides.items():
+            started = time.perf_counter()
+            for _ in range(calls):
+                function()
+            seconds = (time.perf_counter() - started) / calls
+            best[name] = min(best[name], seconds)
+            each[name].append(seconds)
+    return best, each
+
+
+def round_ratios(each: dict[str, list[float]], side: str, base: str) -> list[float]:
+    return [a / b for a, b in zip(each[side], each[base], strict=True)]
+
+
+def as_dict(bundle: object) -> dict[str, Any]:
+    profile: dict[str, Any] = read_fhir(bundle).profile.model_dump(mode="json", exclude_none=True)
+    return profile
+
+
+def typical(calls: int, rounds: int) -> float:
+    profile = as_dict(TYPICAL)
+    assert read_fhir(TYPICAL).counted == 4, "the typical bundle must count four resources"
+    assert k2safety.check(read_fhir(TYPICAL).profile) == k2safety.check(profile)
+    best, each = timed(
+        {
+            "read_fhir": lambda: read_fhir(TYPICAL),
+            "read_fhir + check": lambda: k2safety.check(read_fhir(TYPICAL).profile),
+            "check(dict)": lambda: k2safety.check(profile),
+        },
+        calls,
+        rounds,
+    )
+    for name, seconds in best.items():
+        ratios = round_ratios(each, name, "check(dict)")
+        low, median, high = statistics.quantiles(ratios, n=4)
+        print(
+            f"{name:<18} best {1e6 * seconds:6.1f} us   per round, x check(dict): "
+            f"median {median:4.2f}, quartiles {low:4.2f} to {high:4.2f}"
+        )
+    return statistics.median(round_ratios(each, "read_fhir", "check(dict)"))
+
+
+def public_cases(calls: int, rounds: int) -> None:
+    manifest = CASES / "manifest.json"
+    if not manifest.is_file():
+        print(f"public cases: skipped, {CASES} not found")
+        return
+    ratios = {}
+    for case in json.loads(manifest.read_text("utf-8"))["cases"]:
+        if case["expected"]["medication_record_count"] > 20:
+            continue
+        bundle = json.loads((CASES / case["file"]).read_text("utf-8"))
+        profile = as_dict(bundle)
+        _, each = timed(
+            {"read": lambda b=bundle: read_fhir(b), "check": lambda p=profile: k2safety.check(p)},
+            max(1, calls // 4),
+            max(4, rounds // 10),
+        )
+        ratios[case["file"][:2]] = statistics.median(round_ratios(each, "read", "check"))
+    largest = max(ratios, key=ratios.__getitem__)
+    print(
+        f"public cases: {len(ratios)} with at most 20 medication resources, read_fhir / "
+        f"check(dict), median per round: {statistics.median(ratios.values()):.2f}x over the "
+        f"cases, largest {ratios[largest]:.2f}x (case {largest})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    print(f"{args.rounds} rounds of {args.calls} calls of each side in turn, one core")
+    ratio = typical(args.calls, args.rounds)
+    verdict = "met" if ratio <= 2 else "NOT met"
+    print(f"target: read_fhir <= 2x check(dict), median per round: {verdict} ({ratio:.2f}x)")
+    public_cases(args.calls, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""read_fhir(): the patient's medication resources, each counted or set aside, into one profile.
+
+The steps: find the resources (``_input``); choose the patient by the resources' ``subject``;
+decide for each of the patient's medication resources whether it counts as taken (its status,
+by resource type); read what it names (``_concepts``); a vitamin K or D3 product with a stated
+dose (``_vitamins``, ``_dosage``) becomes a supplement, anything else a medication; the same
+entry from several resources (an order and its dispenses) is kept once. The profile is then
+validated as any profile is, by :meth:`Profile.model_validate`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+
+from k2safety._errors import FieldProblem, ProfileError, json_type
+from k2safety._knowledge import knowledge
+from k2safety._matching import match_medication
+from k2safety._profile import MAX_ENTRIES, Profile
+from k2safety._terms import Form
+from k2safety.fhir._concepts import Bad, Product, Source, field_path, product_of
+from k2safety.fhir._dosage import daily_dose, dose_text
+from k2safety.fhir._input import Found, gather
+from k2safety.fhir._reading import FhirReading, Note, SetAside
+from k2safety.fhir._references import Resolver, choose_patient
+from k2safety.fhir._vitamins import forms_named
+
+__all__ = ["MEDICATION_RESOURCES", "read_fhir"]
+
+MEDICATION_RESOURCES = frozenset(
+    {"MedicationRequest", "MedicationStatement", "MedicationDispense", "MedicationAdministration"}
+)
+_ORDERS = frozenset({"MedicationRequest", "MedicationStatement"})
+
+# Issue 14's rule. Orders and statements count unless they are over or void; dispenses and
+# administrations are events, evidence of current therapy unless the event did not happen.
+_NOT_TAKEN = {
+    "orders": frozenset(
+        {"stopped", "completed", "cancelled", "entered-in-error", "not-taken", "ended"}
+    ),
+    "events": frozenset({"cancelled", "entered-in-error", "stopped", "declined", "not-done"}),
+}
+_KNOWN = {
+    "orders": frozenset({"active", "on-hold", "draft", "intended", "unknown", "recorded"}),
+    "events": frozenset({"preparation", "in-progress", "on-hold", "completed", "unknown"}),
+}
+# STU3 said some of the same with a field instead of a status.
+_NOT_HAPPENED = {
+    "MedicationRequest": ("doNotPerform", True, "doNotPerform"),
+    "MedicationStatement": ("taken", "n", "taken n"),
+    "MedicationDispense": ("notDone", True, "notDone"),
+    "MedicationAdministration": ("notGiven", True, "notGiven"),
+}
+
+
+def read_fhir(data: object, *, patient: str | None = None) -> FhirReading:
+    """Read one patient's medications from FHIR into a profile, and account for every resource.
+
+    ``data`` is a Bundle, a resource, a list of resources, NDJSON lines (an iterable of text,
+    or one text), or a CDS Hooks request body. ``patient`` chooses the patient when the input
+    is about several (an id, ``Patient/id`` or a bundle entry's ``urn:uuid:`` URL).
+    Invalid input raises :class:`~k2safety.ProfileError` naming the resource and the field.
+    """
+    found = gather(data)
+    resolver = Resolver(found)
+    medication_resources: list[tuple[Found, str | None]] = []
+    problems: list[FieldProblem] = []
+    other_resources = 0
+    for item in found.resources:
+        kind = item.resource["resourceType"]
+        if kind not in MEDICATION_RESOURCES:
+            other_resources += 1
+            continue
+        try:
+            medication_resources.append((item, resolver.subject(item.resource)))
+        except Bad as bad:
+            problems.append(_problem(item, bad))
+    _raise(problems)
+    chosen = choose_patient(found, resolver, medication_resources, patient)
+    screen = _Screen()
+    other_patients = 0
+    for item, subject in medication_resources:
+        if chosen is not None and subject is not None and subject != chosen:
+            other_patients += 1
+            continue
+        try:
+            screen.add(item, resolver, no_subject=subject is None and chosen is not None)
+        except Bad as bad:
+            problems.append(_problem(item, bad))
+    _raise(problems)
+    return FhirReading(
+        profile=screen.profile(),
+        set_aside=tuple(screen.set_aside),
+        notes=tuple(screen.notes),
+        counted=screen.counted,
+        other_patients=other_patients,
+        other_resources=other_resources,
+        patient=chosen,
+    )
+
+
+def profile_from_fhir(data: object, *, patient: str | None = None) -> Profile:
+    """One patient's medications in FHIR as a profile: ``read_fhir(...).profile``."""
+    return read_fhir(data, patient=patient).profile
+
+
+def _raise(problems: list[FieldProblem]) -> None:
+    if problems:
+        raise ProfileError(problems)
+
+
+def _who(item: Found) -> str:
+    kind = item.resource["resourceType"]
+    given = item.resource.get("id")
+    name = f"{kind}/{given}" if isinstance(given, str) else f"{kind} without an id"
+    return f"{name}, resource {item.index}"
+
+
+def _problem(item: Found, bad: Bad) -> FieldProblem:
+    path = f"{item.location}.{bad.field}" if item.location else bad.field
+    return path, f"{bad.message} ({_who(item)})"
+
+
+_ENTRY = re.compile(r"(medications|supplements)\[(\d+)\](?:\.(\w+))?.*")
+
+Origin = tuple[Found, dict[str, Source]]
+"""The resource an entry came from, and the field each of the entry's values came from."""
+
+
+class _Screen:
+    """The patient's resources so far: the profile's entries, and the account of the rest."""
+
+    def __init__(self) -> None:
+        self.medications: dict[tuple[str | None, ...], tuple[dict[str, str], Origin]] = {}
+        self.supplements: dict[tuple[Form, str, Fraction], tuple[dict[str, str], Origin]] = {}
+        self.set_aside: list[SetAside] = []
+        self.notes: list[Note] = []
+        self.counted = 0
+
+    def add(self, item: Found, resolve: Resolver, *, no_subject: bool) -> None:
+        resource = item.resource
+        kind: str = resource["resourceType"]
+        given = resource.get("id")
+        if given is not None and not isinstance(given, str):
+            raise Bad("id", f"must be text, got {json_type(given)}")
+        reason = self._not_taken(item, kind)
+        product = product_of(resource, resolve)
+        if reason is None and not product.identified:
+            reason = "says there is no information" if product.absent else "names no medication"
+        if reason is not None:
+            self.set_aside.append(
+                SetAside(kind, given, item.index, item.location, reason, product.label)
+            )
+            return
+        self.counted += 1
+        if no_subject:
+            self._note(item, "has no subject: counted as the chosen patient's")
+        for text in product.notes:
+            self._note(item, text)
+        self._entries(item, kind, product)
+
+    def _not_taken(self, item: Found, kind: str) -> str | None:
+        resource = item.resource
+        status = resource.get("status")
+        if status is not None and not isinstance(status, str):
+            raise Bad("status", f"must be text, got {json_type(status)}")
+        family = "orders" if kind in _ORDERS else "events"
+        if status in _NOT_TAKEN[family]:
+            return f"status {status}"
+        if status is not None and status not in _KNOWN[family]:
+            self._note(item, f"status {status!r} is not known for a {kind}: counted, to be safe")
+        field, value, reason = _NOT_HAPPENED[kind]
+        flag = resource.get(field)
+        if flag is not None and not isinstance(flag, type(value)):
+            raise Bad(field, f"must be {'true or false' if value is True else 'text'}")
+        return reason if flag == value else None
+
+    def _entries(self, item: Found, kind: str, product: Product) -> None:
+        medications = product.entries()
+        forms = forms_named(list(product.names))
+        if len(forms) == 1:
+            form = forms[0]
+            dose = daily_dose(item.resource, kind)
+            if dose.per_day is not None and dose.unit is not None:
+                entry = {"ingredient": form.value, "dose": dose_text(dose.per_day, dose.unit)}
+                source: Source = (dose.where, None, "")
+                origin = (item, {"dose": source, "ingredient": source})
+                self.supplements.setdefault((form, dose.unit, dose.per_day), (entry, origin))
+                for note in dose.notes:
+                    self._note(item, note)
+                # The product is a supplement; it is a medication too only if it names one.
+                medications = [pair for pair in medications if _names_a_medication(pair[0])]
+            else:
+                label = knowledge().ingredient_of[form].label
+                self._note(
+                    item,
+                    f"{product.label} is {label}, but {dose.why_not}: listed as a medication, so "
+                    f"the rules do not count it as {label} (a profile's supplement needs a dose)",
+                )
+        elif forms:
+            labels = " and ".join(knowledge().ingredient_of[form].label for form in forms)
+            self._note(
+                item,
+                f"{product.label} names {labels}, and one dose cannot be given to each: listed "
+                "as a medication, so the rules do not count it as a vitamin",
+            )
+        for entry, fields in medications:
+            key = (entry.get("name"), entry.get("atc"), entry.get("rxnorm"))
+            self.medications.setdefault(key, (entry, (item, fields)))
+
+    def _note(self, item: Found, text: str) -> None:
+        given = item.resource.get("id")
+        self.notes.append(
+            Note(
+                item.resource["resourceType"],
+                given if isinstance(given, str) else None,
+                item.index,
+                item.location,
+                text,
+            )
+        )
+
+    def profile(self) -> Profile:
+        medications = list(self.medications.values())
+        supplements = list(self.supplements.values())
+        if len(medications) > MAX_ENTRIES:
+            raise ProfileError(
+                [
+                    (
+                        "medications",
+                        f"{len(medications)} different medications are taken; a profile holds "
+                        f"at most {MAX_ENTRIES}",
+                    )
+                ]
+            )
+        data = {
+            "medications": [entry for entry, _ in medications],
+            "supplements": [entry for entry, _ in supplements],
+        }
+        try:
+            profile = Profile.model_validate(data)
+        except ProfileError as error:
+            origins = {"medications": medications, "supplements": supplements}
+            problems = [_in_resource(problem, origins) for problem in error.problems]
+        else:
+            unique = tuple(dict.fromkeys(profile.medications))
+            if len(unique) < len(profile.medications):
+                profile = profile.model_copy(update={"medications": unique})
+            return profile
+        raise ProfileError(problems)
+
+
+def _in_resource(
+    problem: FieldProblem, origins: Mapping[str, list[tuple[dict[str, str], Origin]]]
+) -> FieldProblem:
+    """A problem the profile found in an entry, told as a problem of the resource it came from."""
+    path, text = problem
+    match = _ENTRY.fullmatch(path)
+    if match is None:
+        return problem
+    listed, number, name = match.groups()
+    _, (item, fields) = origins[listed][int(number)]
+    source = fields.get(name or "") or next(iter(fields.values()), ("medication[x]", None, ""))
+    return _problem(item, Bad(field_path(source), text))
+
+
+def _names_a_medication(entry: Mapping[str, str]) -> bool:
+    return bool(match_medication(entry.get("name"), entry.get("atc"), entry.get("rxnorm")))

@@ -1,0 +1,775 @@
+"""k2safety.fhir: public FHIR cases, the project's own small cases, statuses, doses, errors.
+
+The public cases (``../shared/data/fhir-cases``) and value sets (``../shared/data/
+anticoagulant-valuesets``) are read where they are and never copied; the tests that need them
+skip, saying why, where the folder is absent. ``tests/fhir_cases`` holds what public data lacks:
+R5, vitamin K supplements with dosage, several codings, every ``medication[x]`` shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import k2safety
+from k2safety import Form, Profile, ProfileError
+from k2safety import strategies as k2st
+from k2safety.fhir import FhirReading, Note, SetAside, profile_from_fhir, read_fhir
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_CASES = Path(__file__).parent / "fhir_cases"
+SHARED = ROOT.parent / "shared" / "data"
+PUBLIC_CASES = SHARED / "fhir-cases"
+VALUE_SETS = SHARED / "anticoagulant-valuesets"
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+VITAMIN_K = {"ingredient": "MK-7", "dose": "100 mcg"}
+
+
+def own_case(name: str) -> Any:
+    return json.loads((OWN_CASES / f"{name}.json").read_text("utf-8"))
+
+
+def anticoagulant_class(profile: Profile) -> str:
+    """The class the manifest expects: vka before other anticoagulants, else none."""
+    report = k2safety.check(profile)
+    classes = {
+        m.drug_class for medication in report.profile.medications for m in medication.matches
+    }
+    return next((name for name in ("vka", "other_anticoagulant") if name in classes), "none")
+
+
+def with_vitamin_k(profile: Profile) -> dict[str, Any]:
+    data = profile.model_dump(mode="json", exclude_none=True)
+    data["supplements"] = [*data["supplements"], VITAMIN_K]
+    return data
+
+
+def request(medication: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A MedicationRequest for warfarin, with ``fields`` changed."""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": "order",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": medication
+        or {"coding": [{"system": RXNORM, "code": "855332", "display": "Warfarin Sodium 5 MG"}]},
+    }
+    resource.update(fields)
+    return resource
+
+
+def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+# --- public cases ------------------------------------------------------------------------------
+
+
+def _manifest_cases() -> list[Any]:
+    manifest = PUBLIC_CASES / "manifest.json"
+    if not manifest.is_file():
+        return [
+            pytest.param(
+                None,
+                marks=pytest.mark.skip(reason=f"public FHIR cases not found at {PUBLIC_CASES}"),
+                id="absent",
+            )
+        ]
+    cases = json.loads(manifest.read_text("utf-8"))["cases"]
+    return [pytest.param(case, id=case["file"][:2]) for case in cases]
+
+
+@pytest.mark.parametrize("case", _manifest_cases())
+def test_every_public_case_gives_the_expected_anticoagulant_class(case: dict[str, Any]) -> None:
+    data = json.loads((PUBLIC_CASES / case["file"]).read_text("utf-8"))
+    reading = read_fhir(data)
+    expected = case["expected"]["anticoagulant_class_by_issue_rule"]
+    assert anticoagulant_class(reading.profile) == expected, case["notes"]
+    # With a vitamin K supplement planned, the anticoagulant rules say so (or stay silent).
+    codes = k2safety.check(with_vitamin_k(reading.profile)).codes
+    assert ("K2-VKA" in codes) == (expected == "vka")
+    assert ("K2-ANTICOAGULANT" in codes) == (expected == "other_anticoagulant") or (
+        expected == "vka" and "K2-ANTICOAGULANT" in codes  # both classes taken (case 11)
+    )
+    # Every medication resource is counted or set aside, never lost.
+    total = case["expected"]["medication_record_count"]
+    assert reading.counted + len(reading.set_aside) == total
+
+
+def test_the_bulk_ndjson_files_read_as_their_bundles() -> None:
+    folder = PUBLIC_CASES / "ndjson"
+    if not folder.is_dir():
+        pytest.skip(f"public FHIR cases not found at {PUBLIC_CASES}")
+    files = sorted(folder.glob("*.ndjson"))
+    assert files
+    for path in files:
+        with path.open(encoding="utf-8") as lines:
+            from_lines = read_fhir(lines)
+        as_bundle = read_fhir(json.loads((PUBLIC_CASES / f"{path.stem}.json").read_text("utf-8")))
+        assert from_lines.profile == as_bundle.profile
+        assert from_lines.set_aside_reasons == as_bundle.set_aside_reasons
+        assert read_fhir(path.read_bytes()).profile == as_bundle.profile
+        assert from_lines.set_aside[0].location.startswith("line ")
+
+
+def _value_set(name: str) -> list[dict[str, str]]:
+    path = VALUE_SETS / name
+    if not path.is_file():
+        pytest.skip(f"anticoagulant value sets not found at {VALUE_SETS}")
+    rows: list[dict[str, str]] = json.loads(path.read_text("utf-8"))
+    return rows
+
+
+def test_value_set_codings_read_as_the_profile_reads_name_and_code() -> None:
+    """Reading a coding loses nothing: the classes are those of {"name", "rxnorm"} itself."""
+    rows = _value_set("rxnorm_anticoagulants.json") + _value_set("rxnorm_controls.json")
+    for row in rows:
+        coding = {"system": RXNORM, "code": row["code"], "display": row["display"]}
+        profile = profile_from_fhir([request({"coding": [coding]})])
+        (medication,) = profile.medications
+        assert medication.rxnorm == row["code"]
+        assert medication.name is not None
+        assert row["display"].startswith(medication.name)
+        direct = Profile.model_validate(
+            {"medications": [{"name": row["display"][:200], "rxnorm": row["code"]}]}
+        )
+        assert anticoagulant_class(profile) == anticoagulant_class(direct), row
+        if row["expected"] == "not_anticoagulant":
+            assert anticoagulant_class(profile) == "none", row
+
+
+# --- own cases ---------------------------------------------------------------------------------
+
+
+def test_r5_shapes_statuses_and_a_vitamin_k_administration() -> None:
+    reading = read_fhir(own_case("r5-bundle"))
+    names = [(m.name, m.atc) for m in reading.profile.medications]
+    # medication.reference to a bundled Medication: its code and its ingredient's ATC code.
+    assert names == [("Warfarin 5 mg tablet", "B01AA03"), ("warfarin", None)]
+    supplements = {s.ingredient: s.mcg_per_day for s in reading.profile.supplements}
+    assert supplements == {Form.MK7: 100, Form.K1: 2500}
+    assert reading.set_aside_reasons == {"status declined": 1, "status ended": 1}
+    assert reading.counted == 3
+    assert reading.other_resources == 3  # Patient, Medication, Observation
+    assert reading.patient == "r5-patient"
+    assert [note.text for note in reading.notes] == [
+        "dosage.dose: one administration, read as one dose a day"
+    ]
+    assert k2safety.check(reading.profile).codes[0] == "K2-VKA"
+
+
+def test_vitamin_supplements_with_dosage_become_exact_daily_amounts() -> None:
+    reading = read_fhir(own_case("vitamin-supplements-r4"))
+    supplements = [(s.ingredient, s.dose, s.mcg_per_day) for s in reading.profile.supplements]
+    assert supplements == [
+        (Form.MK7, "100 mcg/day", Fraction(100)),  # and its dispense of 0.1 mg a day: once
+        (Form.MK4, "45000 mcg/day", Fraction(45000)),  # 15 mg three times a day
+        # 50,000 IU a month of 30.4375 days, at 40 IU a microgram
+        (Form.D3, "800000 IU/(487 day)", Fraction(50000 * 16, 487) / 40),
+    ]
+    # "dose not stated": listed as a medication, and the reading says so.
+    assert [m.name for m in reading.profile.medications] == [
+        "Vitamin K2 drops",
+        "Warfarin Sodium 5 MG Oral Tablet",
+    ]
+    (note,) = reading.notes
+    assert note.id == "k2-no-dose"
+    assert "no dose is stated: listed as a medication" in note.text
+    report = k2safety.check(reading.profile)
+    assert {"K2-VKA", "K2-MK4-HIGH-DOSE"} <= set(report.codes)
+
+
+def test_every_coding_counts_text_first() -> None:
+    reading = read_fhir(own_case("several-codings"))
+    entries = [m.model_dump(exclude_none=True) for m in reading.profile.medications]
+    assert entries == [
+        {"name": "Warfarin 5 mg tablet", "atc": "B01AA03", "rxnorm": "855332"},
+        {
+            "name": "Product containing precisely warfarin sodium 5 milligram/1 each "
+            "conventional release oral tablet"
+        },
+        {"name": "Coumadin 5mg tablet"},
+        {"name": "Warfarin Sodium 5 MG Oral Tablet"},
+        {"name": "warfarin"},
+        {"rxnorm": "11289"},  # given as the JSON number 11289
+    ]
+    only_codes = request({"coding": [{"system": ATC, "code": "B01AA03"}]})
+    assert anticoagulant_class(profile_from_fhir(only_codes)) == "vka"
+
+
+def test_every_medication_shape_of_stu3_and_r4() -> None:
+    reading = read_fhir(own_case("medication-shapes-stu3"))
+    entries = [m.model_dump(exclude_none=True) for m in reading.profile.medications]
+    assert entries == [
+        {"name": "Xarelto 20 mg"},  # medicationCodeableConcept
+        {"name": "Coumadin 2mg tablet"},  # contained '#m1', NDC coding's display
+        {"name": "apixaban", "rxnorm": "1364430"},  # urn:uuid fullUrl
+        {"name": "Vial, 5 mL", "rxnorm": "5224"},  # Medication/id: code, ingredient[] code
+        {"name": "heparin"},
+        {"name": "sterile water"},  # an ingredient's itemReference to a Substance
+        {"name": "water for injection"},
+        {"name": "Lovenox 40 mg"},  # a reference to nothing in the input: its display
+    ]
+    assert reading.set_aside == (
+        SetAside(
+            "MedicationAdministration",
+            "not-given",
+            9,
+            "entry[9].resource",
+            "notGiven",
+            "dabigatran 150 mg",
+        ),
+    )
+    assert reading.notes == (
+        Note(
+            "MedicationStatement",
+            "by-missing-reference",
+            8,
+            "entry[8].resource",
+            "medicationReference.reference 'Medication/not-here' points at nothing in the "
+            "input; its display was read",
+        ),
+    )
+
+
+# --- status, by resource type -------------------------------------------------------------------
+
+ORDER_TAKEN = ["active", "on-hold", "draft", "intended", "unknown", "recorded", None]
+ORDER_NOT_TAKEN = ["stopped", "completed", "cancelled", "entered-in-error", "not-taken", "ended"]
+EVENT_TAKEN = ["preparation", "in-progress", "on-hold", "completed", "unknown", None]
+EVENT_NOT_TAKEN = ["cancelled", "entered-in-error", "stopped", "declined", "not-done"]
+
+
+def _status_cases() -> list[tuple[str, str | None, bool]]:
+    cases = []
+    for kind in ("MedicationRequest", "MedicationStatement"):
+        cases += [(kind, status, True) for status in ORDER_TAKEN]
+        cases += [(kind, status, False) for status in ORDER_NOT_TAKEN]
+    for kind in ("MedicationDispense", "MedicationAdministration"):
+        cases += [(kind, status, True) for status in EVENT_TAKEN]
+        cases += [(kind, status, False) for status in EVENT_NOT_TAKEN]
+    return cases
+
+
+@pytest.mark.parametrize(("kind", "status", "taken"), _status_cases())
+def test_status_decides_taken_by_resource_type(kind: str, status: str | None, taken: bool) -> None:
+    resource = request(resourceType=kind, status=status)
+    if status is None:
+        del resource["status"]
+    reading = read_fhir(resource)
+    assert anticoagulant_class(reading.profile) == ("vka" if taken else "none")
+    assert reading.counted == taken
+    if not taken:
+        assert reading.set_aside == (
+            SetAside(kind, "order", 0, "", f"status {status}", "Warfarin Sodium 5 MG"),
+        )
+    assert not reading.notes  # every one of these statuses is known
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "reason"),
+    [
+        ("MedicationRequest", "doNotPerform", True, "doNotPerform"),
+        ("MedicationStatement", "taken", "n", "taken n"),
+        ("MedicationDispense", "notDone", True, "notDone"),
+        ("MedicationAdministration", "notGiven", True, "notGiven"),
+    ],
+)
+def test_what_did_not_happen_is_set_aside(
+    kind: str, field: str, value: object, reason: str
+) -> None:
+    resource = request(resourceType=kind)
+    resource[field] = value
+    assert read_fhir(resource).set_aside_reasons == {reason: 1}
+    resource[field] = False if value is True else "y"
+    assert read_fhir(resource).counted == 1
+
+
+def test_an_unknown_status_counts_and_says_so() -> None:
+    reading = read_fhir(request(status="suspended"))
+    assert reading.counted == 1
+    assert "'suspended' is not known for a MedicationRequest: counted" in reading.notes[0].text
+
+
+def test_the_ips_no_information_placeholder_is_set_aside() -> None:
+    absent = {
+        "coding": [
+            {
+                "system": "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips",
+                "code": "no-medication-info",
+                "display": "No information about medications",
+            }
+        ]
+    }
+    reading = read_fhir(request(absent, resourceType="MedicationStatement", status="unknown"))
+    assert reading.profile.medications == ()
+    assert reading.set_aside_reasons == {"says there is no information": 1}
+
+
+# --- dosage --------------------------------------------------------------------------------------
+
+
+def _vitamin(
+    dosages: list[dict[str, Any]], name: str = "dosageInstruction", text: str = "MK-7"
+) -> Any:
+    return request({"text": text}, **{name: dosages})
+
+
+def _daily(*dosages: dict[str, Any]) -> tuple[Fraction, ...]:
+    profile = profile_from_fhir(_vitamin(list(dosages)))
+    return tuple(s.mcg_per_day for s in profile.supplements)
+
+
+def _dose(value: object, ucum: str = "ug", timing: dict[str, Any] | None = None) -> dict[str, Any]:
+    dosage: dict[str, Any] = {
+        "doseAndRate": [{"doseQuantity": {"value": value, "system": UCUM, "code": ucum}}]
+    }
+    if timing is not None:
+        dosage["timing"] = timing
+    return dosage
+
+
+@pytest.mark.parametrize(
+    ("unit", "days"),
+    [
+        ("s", Fraction(1, 86400)),
+        ("min", Fraction(1, 1440)),
+        ("h", Fraction(1, 24)),
+        ("d", 1),
+        ("wk", 7),
+        ("mo", Fraction(30_4375, 10_000)),
+        ("a", Fraction(365_25, 100)),
+    ],
+)
+def test_every_period_unit_is_exact(unit: str, days: Fraction) -> None:
+    repeat = {"frequency": 2, "period": 3, "periodUnit": unit}
+    assert _daily(_dose(0.03, timing={"repeat": repeat})) == (Fraction(6, 100) / (3 * days),)
+
+
+def test_doses_in_every_unit_and_shape() -> None:
+    every_day = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}
+    assert _daily(_dose(0.1, "mg", every_day)) == (Fraction(100),)
+    assert _daily(_dose(180, "mcg", every_day)) == (Fraction(180),)
+    assert _daily(_dose(180000, "ng", every_day)) == (Fraction(180),)
+    stu3 = {"doseQuantity": {"value": 45, "unit": "µg"}, "timing": every_day}
+    assert _daily(stu3) == (Fraction(45),)
+    ranged = {
+        "doseAndRate": [
+            {"doseRange": {"low": {"value": 1, "code": "ug"}, "high": {"value": 2, "code": "ug"}}}
+        ]
+    }
+    assert _daily({**ranged, "timing": every_day}) == (Fraction(2),)  # the high end
+    most = {"repeat": {"frequency": 1, "frequencyMax": 3, "period": 1, "periodUnit": "d"}}
+    assert _daily(_dose(10, timing=most)) == (Fraction(30),)  # frequencyMax: the most it may be
+    assert _daily(_dose(10, timing={"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}})) == (
+        Fraction(20),
+    )
+    bid = {
+        "code": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation",
+                    "code": "BID",
+                }
+            ]
+        }
+    }
+    assert _daily(_dose(10, timing=bid)) == (Fraction(20),)
+    d3 = profile_from_fhir(_vitamin([_dose(2000, "[iU]", every_day)], text="cholecalciferol"))
+    assert d3.supplements[0].dose == "2000 IU/day"
+
+
+def test_concurrent_dosages_add_up_and_consecutive_ones_do_not() -> None:
+    day = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}
+    together = [_dose(100, timing=day), _dose(50, timing=day)]
+    assert _daily(*together) == (Fraction(150),)
+    taper = [{**_dose(100, timing=day), "sequence": 1}, {**_dose(300, timing=day), "sequence": 2}]
+    assert _daily(*taper) == (Fraction(300),)
+
+
+def test_a_dose_without_timing_is_one_a_day_and_noted() -> None:
+    reading = read_fhir(_vitamin([_dose(100)]))
+    assert reading.profile.supplements[0].mcg_per_day == 100
+    assert (
+        reading.notes[0].text == "dosageInstruction[0].timing is not given: read as one dose a day"
+    )
+
+
+def test_a_statement_reads_its_dosage() -> None:
+    statement = _vitamin([_dose(100)], name="dosage", text="phytonadione")
+    statement["resourceType"] = "MedicationStatement"
+    assert profile_from_fhir(statement).supplements[0].ingredient is Form.K1
+
+
+@pytest.mark.parametrize(
+    ("dosages", "why"),
+    [
+        ([], "no dose is stated"),
+        ([_dose(1, "{tablet}")], "its dose is in '{tablet}', not an amount of it"),
+        ([_dose(1, "ug"), _dose(40, "[iU]")], "its doses mix IU and units of mass"),
+    ],
+)
+def test_no_amount_lists_the_product_as_a_medication(dosages: list[Any], why: str) -> None:
+    reading = read_fhir(_vitamin(dosages, text="Vitamin D3 1000 unit tablet"))
+    assert reading.profile.supplements == ()
+    assert [m.name for m in reading.profile.medications] == ["Vitamin D3 1000 unit tablet"]
+    assert f"is vitamin D3, but {why}: listed as a medication" in reading.notes[-1].text
+
+
+def test_a_product_of_several_vitamins_is_a_medication() -> None:
+    reading = read_fhir(_vitamin([_dose(100)], text="Vitamin D3 + K2 MK-7"))
+    assert reading.profile.supplements == ()
+    assert "names vitamin D3 and MK-7 (vitamin K2)" in reading.notes[-1].text
+
+
+def test_a_vitamin_product_that_names_a_medication_is_both() -> None:
+    reading = read_fhir(_vitamin([_dose(100)], text="warfarin with vitamin K1"))
+    assert [s.ingredient for s in reading.profile.supplements] == [Form.K1]
+    assert [m.name for m in reading.profile.medications] == ["warfarin with vitamin K1"]
+
+
+def test_vitamin_k_in_iu_is_refused_at_its_dose() -> None:
+    with pytest.raises(ProfileError) as error:
+        read_fhir(_vitamin([_dose(100, "[iU]")]))
+    ((path, text),) = error.value.problems
+    assert path == "dosageInstruction[0].doseAndRate[0].doseQuantity"
+    assert "MK-7 cannot be dosed in IU" in text
+    assert "(MedicationRequest/order, resource 0)" in text
+
+
+# --- input shapes, patients, dedupe --------------------------------------------------------------
+
+
+def test_every_input_shape_reads_the_same() -> None:
+    resource = request()
+    expected = read_fhir(bundle(resource)).profile
+    text = json.dumps(resource)
+    for data in (
+        resource,
+        [resource],
+        (resource,),
+        iter([resource]),
+        text,
+        text.encode(),
+        f"{text}\n\n{text}\n",
+        [text, "", text],
+        json.dumps(bundle(resource), indent=2),
+        [bundle(resource)],
+    ):
+        assert profile_from_fhir(data) == expected
+
+
+def test_cds_hooks_requests_read_draft_orders_and_prefetch() -> None:
+    warfarin = request()
+    ketorolac = request({"text": "ketorolac 10 mg"}, status="draft", id=None)
+    body = {
+        "hook": "order-sign",
+        "context": {"patientId": "p1", "draftOrders": bundle(ketorolac)},
+        "prefetch": {"meds": bundle(warfarin), "patient": {"resourceType": "Patient", "id": "p1"}},
+    }
+    reading = read_fhir(body)
+    assert [m.name for m in reading.profile.medications] == [
+        "ketorolac 10 mg",
+        "Warfarin Sodium 5 MG",
+    ]
+    stu3 = {"context": {"medications": {"resourceType": "Bundle", "entry": [warfarin]}}}
+    assert anticoagulant_class(profile_from_fhir(stu3)) == "vka"
+    wrapped = {
+        "context": {
+            "prefetch": {"item1": {"response": {"status": "200"}, "resource": bundle(warfarin)}}
+        }
+    }
+    assert anticoagulant_class(profile_from_fhir(wrapped)) == "vka"
+    assert read_fhir(body, patient="Patient/p1").profile == reading.profile
+    with pytest.raises(ProfileError, match="the request is about 'p1', not 'p2'"):
+        read_fhir(body, patient="p2")
+
+
+def test_several_patients_need_patient_and_it_chooses() -> None:
+    mine = request(subject={"reference": "urn:uuid:11111111-0000-4000-8000-000000000001"})
+    theirs = request({"text": "apixaban"}, id="theirs", subject={"reference": "Patient/p2"})
+    data = {
+        "resourceType": "Bundle",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:11111111-0000-4000-8000-000000000001",
+                "resource": {"resourceType": "Patient", "id": "p1"},
+            },
+            {"resource": mine},
+            {"resource": theirs},
+        ],
+    }
+    with pytest.raises(ProfileError) as error:
+        read_fhir(data)
+    assert error.value.problems == (
+        ("(input)", "is about 2 patients (p1, p2); choose one with patient="),
+    )
+    reading = read_fhir(data, patient="Patient/p1")
+    assert anticoagulant_class(reading.profile) == "vka"
+    assert (reading.patient, reading.other_patients, reading.counted) == ("p1", 1, 1)
+    other = read_fhir(data, patient="p2")
+    assert anticoagulant_class(other.profile) == "other_anticoagulant"
+    with pytest.raises(ProfileError, match="'p3' is not in the input; patients: p1, p2"):
+        read_fhir(data, patient="p3")
+    no_subject = request(id="no-subject")
+    del no_subject["subject"]
+    alone = read_fhir([request(), no_subject], patient="p1")
+    assert alone.counted == 2
+    assert alone.notes[0].text == "has no subject: counted as the chosen patient's"
+
+
+def test_repeated_records_of_one_product_count_once() -> None:
+    dispenses = [
+        request(resourceType="MedicationDispense", id=f"d{n}", status="completed") for n in range(8)
+    ]
+    reading = read_fhir([request(), *dispenses])
+    assert reading.counted == 9
+    assert len(reading.profile.medications) == 1
+
+
+def test_more_than_a_profile_holds_is_an_error() -> None:
+    many = [request({"text": f"medicine number {n}"}, id=str(n)) for n in range(101)]
+    with pytest.raises(
+        ProfileError, match="101 different medications are taken; a profile holds at most 100"
+    ):
+        read_fhir(many)
+
+
+def test_a_long_name_is_cut_at_a_space_and_noted() -> None:
+    name = "warfarin " + "word " * 60
+    reading = read_fhir(request({"text": name}))
+    (medication,) = reading.profile.medications
+    assert medication.name is not None
+    assert len(medication.name) <= 200
+    assert name.startswith(medication.name)
+    assert medication.name.endswith("word")
+    assert "longer than 200 characters" in reading.notes[0].text
+
+
+def test_other_resource_types_are_counted_not_read() -> None:
+    reading = read_fhir([{"resourceType": "Condition", "code": 5}, request()])
+    assert (reading.other_resources, reading.counted) == (1, 1)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "text"),
+    [
+        ({"status": 3}, "entry[0].resource.status", "must be text, got a number"),
+        ({"id": 7}, "entry[0].resource.id", "must be text, got a number"),
+        (
+            {"medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "85x"}]}},
+            "entry[0].resource.medicationCodeableConcept.coding[0].code",
+            "'85x' is not an RxNorm id",
+        ),
+        (
+            {"medicationCodeableConcept": {"coding": [{"system": ATC, "code": 1.5}]}},
+            "entry[0].resource.medicationCodeableConcept.coding[0].code",
+            "must be text (or a whole number), got a number",
+        ),
+        (
+            {"medicationCodeableConcept": {"coding": {"code": "1"}}},
+            "entry[0].resource.medicationCodeableConcept.coding",
+            "must be a list, got an object",
+        ),
+        (
+            {"medicationCodeableConcept": None, "medicationReference": {"reference": ["#m"]}},
+            "entry[0].resource.medicationCodeableConcept",
+            "must be an object, got null",
+        ),
+        ({"subject": "Patient/p1"}, "entry[0].resource.subject", "must be an object (a Reference)"),
+        ({"doNotPerform": "yes"}, "entry[0].resource.doNotPerform", "must be true or false"),
+    ],
+)
+def test_a_bad_resource_is_named_with_its_field(
+    change: dict[str, Any], path: str, text: str
+) -> None:
+    with pytest.raises(ProfileError) as error:
+        read_fhir(bundle(request(**change)))
+    ((got_path, got_text),) = error.value.problems
+    assert got_path == path
+    assert text in got_text
+    assert "resource 0)" in got_text
+
+
+def test_no_medication_at_all_is_an_error() -> None:
+    resource = request()
+    del resource["medicationCodeableConcept"]
+    with pytest.raises(ProfileError, match=r"medication\[x\]: is required"):
+        read_fhir(resource)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (42, "FHIR input must be a Bundle, a resource, a list of resources"),
+        ({"medications": []}, "has no resourceType"),
+        ("{not json", "is not JSON"),
+        (['{"resourceType": "MedicationRequest"}', "{oops"], "line 2: is not JSON"),
+        ([[1]], r"\[0\]: must be a FHIR resource \(an object\), got a list"),
+        ({"resourceType": "Bundle", "entry": {}}, "entry: must be a list"),
+        ('{"resourceType": "Bundle", "resourceType": "Patient"}', "resourceType: is given 2 times"),
+    ],
+)
+def test_input_of_no_known_shape_is_an_error(data: object, message: str) -> None:
+    with pytest.raises(ProfileError, match=message):
+        read_fhir(data)
+
+
+def test_several_bad_resources_are_all_named() -> None:
+    with pytest.raises(ProfileError) as error:
+        read_fhir([request(status=1), request(id=2)])
+    assert [path for path, _ in error.value.problems] == ["[0].status", "[1].id"]
+
+
+# --- a profile, written as FHIR and read back, gives the same report -----------------------------
+
+
+def _as_fhir(profile: Profile, draw: st.DataObject) -> list[dict[str, Any]]:
+    """The profile's medications and supplements as FHIR resources, in shapes chosen by ``draw``."""
+    resources: list[dict[str, Any]] = [{"resourceType": "Patient", "id": "p"}]
+    kinds = st.sampled_from(
+        [
+            ("MedicationRequest", "active", "dosageInstruction"),
+            ("MedicationStatement", "intended", "dosage"),
+            ("MedicationDispense", "completed", "dosageInstruction"),
+        ]
+    )
+    for number, medication in enumerate(profile.medications):
+        codings = []
+        if medication.rxnorm:
+            codings.append({"system": RXNORM, "code": medication.rxnorm})
+        if medication.atc:
+            codings.append({"system": ATC, "code": medication.atc})
+        concept: dict[str, Any] = {"coding": codings}
+        if medication.name:
+            concept["text"] = medication.name
+        kind, status, _ = draw.draw(kinds)
+        resource: dict[str, Any] = {
+            "resourceType": kind,
+            "id": f"m{number}",
+            "status": status,
+            "subject": {"reference": "Patient/p"},
+        }
+        shape = draw.draw(st.sampled_from(["concept", "r5", "contained", "bundled"]))
+        if shape == "concept":
+            resource["medicationCodeableConcept"] = concept
+        elif shape == "r5":
+            resource["medication"] = {"concept": concept}
+        elif shape == "contained":
+            resource["contained"] = [{"resourceType": "Medication", "id": "x", "code": concept}]
+            resource["medicationReference"] = {"reference": "#x"}
+        else:
+            resources.append({"resourceType": "Medication", "id": f"med{number}", "code": concept})
+            resource["medicationReference"] = {"reference": f"Medication/med{number}"}
+        resources.append(resource)
+    for number, supplement in enumerate(profile.supplements):
+        amount = supplement.mcg_per_day
+        kind, status, dosage_field = draw.draw(kinds)
+        dose = {"value": amount.numerator, "unit": "µg", "system": UCUM, "code": "ug"}
+        timing = {"repeat": {"frequency": 1, "period": amount.denominator, "periodUnit": "d"}}
+        resources.append(
+            {
+                "resourceType": kind,
+                "id": f"s{number}",
+                "status": status,
+                "subject": {"reference": "Patient/p"},
+                "medicationCodeableConcept": {"text": supplement.ingredient.value},
+                dosage_field: [{"timing": timing, "doseAndRate": [{"doseQuantity": dose}]}],
+            }
+        )
+    return resources
+
+
+def _once_each(profile: Profile) -> dict[str, Any]:
+    """Medications and supplements only (FHIR has no foods or goals), each given once."""
+    supplements = {(s.ingredient, s.mcg_per_day): s for s in profile.supplements}
+    return {
+        "medications": [
+            m.model_dump(exclude_none=True) for m in dict.fromkeys(profile.medications)
+        ],
+        "supplements": [s.model_dump(mode="json", exclude_none=True) for s in supplements.values()],
+    }
+
+
+@given(k2st.profiles(), st.data())
+def test_a_profile_written_as_fhir_reads_back_to_the_same_report(
+    data: dict[str, Any], draw: st.DataObject
+) -> None:
+    """Records of one product at one daily amount count once (an order and its dispenses are one
+    therapy), so the profile's repeated entries are given once on both sides."""
+    profile = Profile.model_validate(data)
+    resources = _as_fhir(profile, draw)
+    order = draw.draw(st.permutations(resources))
+    reading = read_fhir(copy.deepcopy(order))
+    assert reading.counted == len(resources) - 1 - sum(
+        r["resourceType"] in ("Patient", "Medication") for r in resources[1:]
+    )
+    assert not reading.set_aside
+    assert k2safety.check(reading.profile) == k2safety.check(_once_each(profile))
+
+
+def test_the_reading_is_immutable_and_typed() -> None:
+    reading = read_fhir(request())
+    assert isinstance(reading, FhirReading)
+    with pytest.raises(AttributeError):
+        reading.counted = 2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "{not json",
+        ['{"resourceType": "Patient", "id": "a", "id": "b"}'],
+        [request(status=1)],
+        [request(), request(subject={"reference": "Patient/other"})],
+        _vitamin([_dose(100, "[iU]")]),
+    ],
+)
+def test_errors_carry_no_context_and_pickle(data: object) -> None:
+    """Raised outside any except block, like the profile's own errors, so that reducers that
+    follow exception chains (Dask's) meet no cycle."""
+    with pytest.raises(ProfileError) as caught:
+        read_fhir(data)
+    assert caught.value.__context__ is None
+    assert pickle.loads(pickle.dumps(caught.value)).problems == caught.value.problems
+
+
+def test_early_cds_hooks_drafts_list_their_medications() -> None:
+    body = {"hook": "medication-prescribe", "context": {"medications": [request()]}}
+    reading = read_fhir(body)
+    assert reading.set_aside == ()
+    assert reading.notes == ()
+    assert [m.rxnorm for m in reading.profile.medications] == ["855332"]
+
+
+def test_absolute_and_versioned_references_find_their_medication() -> None:
+    medication = {"resourceType": "Medication", "id": "w", "code": {"text": "warfarin 1 mg"}}
+    for reference in (
+        "Medication/w",
+        "http://example.org/fhir/Medication/w",
+        "http://example.org/fhir/Medication/w/_history/3",
+    ):
+        order = request(medicationReference={"reference": reference})
+        del order["medicationCodeableConcept"]
+        reading = read_fhir([medication, order])
+        assert [m.name for m in reading.profile.medications] == ["warfarin 1 mg"], reference
+        assert reading.notes == ()
