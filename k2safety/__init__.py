@@ -23,8 +23,10 @@ How the package is laid out (private modules start with ``_``; the names below a
   and sorts; ``rules/`` decides; ``_report`` and ``_triggers`` hold what comes back.
 * ``_caches``: the only caches, bounded memos of pure functions of text.
 * Around it: ``_batch`` (:func:`check_many`), ``cli/`` (the ``k2safety`` command), ``_catalog``
-  (the generated rule catalog), ``strategies/`` (hypothesis strategies, extra ``hypothesis``)
-  and ``dask`` (extra ``dask``).
+  and ``_fixtures`` (the rule catalog, generated from the knowledge base and the rule fixtures),
+  ``fhir/`` (profiles from FHIR resources), ``strategies/`` (hypothesis strategies, extra
+  ``hypothesis``), ``dask`` (extra ``dask``) and ``service/`` (the CDS Hooks service, extra
+  ``service``).
 """
 
 from k2safety._batch import WorkerDied, check_many
