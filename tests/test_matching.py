@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from k2safety._knowledge import knowledge
-from k2safety._matching import match_atc, match_name, match_rxnorm
+from k2safety._matching import _closest_term, match_atc, match_name, match_rxnorm
+from k2safety._text import words
 
 COMMON_DRUGS = [
     line.strip()
@@ -63,11 +64,11 @@ def test_names_brands_and_salts_in_free_text(text: str, substance: str, matched_
         ("warfarim 5mg", "warfarin"),
         ("wrafarin", "warfarin"),
         ("Coumadn", "warfarin"),
-        ("acenocumarol", "acenocoumarol"),
+        ("acenocoumarl", "acenocoumarol"),
         ("rivaroxiban", "rivaroxaban"),
         ("apixiban", "apixaban"),
         ("Xareltoo", "rivaroxaban"),
-        ("heparine", "heparin"),
+        ("heparinn", "heparin"),
     ],
 )
 def test_misspellings_resolve_and_are_marked_approximate(text: str, substance: str) -> None:
@@ -90,9 +91,24 @@ def test_an_exact_match_suppresses_fuzzy_guesses() -> None:
     assert _resolved("warfarin, previously warfrin") == [("warfarin", "name")]
 
 
+ANTICOAGULANT_CLASSES = {"vka", "other_anticoagulant"}
+
+
 @pytest.mark.parametrize("drug", COMMON_DRUGS)
-def test_common_drugs_that_are_not_anticoagulants_never_match(drug: str) -> None:
-    assert match_name(drug) == ()
+def test_common_drugs_that_are_not_anticoagulants_never_match_an_anticoagulant(drug: str) -> None:
+    assert not {m.drug_class for m in match_name(drug)} & ANTICOAGULANT_CLASSES, drug
+    # As strict as before screened medicines were known: no word of a common drug is within the
+    # misspelling bound of an anticoagulant name, even where the drug itself is recognized.
+    for word in words(drug):
+        if len(word) >= 5:
+            assert _closest_term(word) is None, (drug, word)
+
+
+def test_most_common_drugs_are_recognized_as_screened() -> None:
+    screened = [drug for drug in COMMON_DRUGS if match_name(drug)]
+    assert len(screened) >= 300, len(screened)
+    for drug in screened:
+        assert {m.drug_class for m in match_name(drug)} == {"screened"}, drug
 
 
 def test_the_common_drug_list_is_long_enough_to_mean_something() -> None:
@@ -128,16 +144,19 @@ def test_atc_codes() -> None:
     assert (heparin_group.substance, heparin_group.drug_class) == (None, "other_anticoagulant")
     (fondaparinux,) = match_atc("B01AX05")
     assert fondaparinux.substance == "fondaparinux"
-    assert match_atc("B01AC06") == ()  # aspirin as an antiplatelet: not screened
+    (clopidogrel,) = match_atc("B01AC04")  # an antiplatelet: screened, never an anticoagulant
+    assert (clopidogrel.substance, clopidogrel.drug_class) == ("clopidogrel", "screened")
+    assert match_atc("B01AC99") == ()  # the screened class has no ATC group
     assert match_atc("B01A") == ()  # the whole antithrombotic group is too broad to place
-    assert match_atc("C10AA05") == ()
+    assert match_atc("C10AA05")[0].drug_class == "screened"  # atorvastatin
 
 
 def test_rxnorm_ids() -> None:
     (warfarin,) = match_rxnorm("11289")
     assert (warfarin.substance, warfarin.matched_by) == ("warfarin", "rxnorm")
     assert match_rxnorm("1364430")[0].substance == "apixaban"
-    assert match_rxnorm("83367") == ()  # atorvastatin
+    assert match_rxnorm("83367")[0].drug_class == "screened"  # atorvastatin
+    assert match_rxnorm("999999999") == ()
 
 
 def test_every_vka_and_doac_has_an_rxnorm_id_where_the_vocabulary_gives_one() -> None:
@@ -178,3 +197,85 @@ def test_the_misspelling_bound_is_one_edit_below_nine_letters_and_two_from_nine(
     word: str, expected: list[tuple[str, str]]
 ) -> None:
     assert _resolved(word) == expected
+
+
+def _classes(text: str) -> list[tuple[str | None, str]]:
+    return [(match.substance, match.drug_class) for match in match_name(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "substance"),
+    [
+        ("варфарин 5 мг", "warfarin"),  # Russian INN
+        ("ワルファリンカリウム錠1mg", "warfarin"),  # Japanese, no spaces: found as a part
+        ("ワーファリン錠", "warfarin"),  # Japanese brand
+        ("ﾜﾙﾌｧﾘﾝ", "warfarin"),  # half-width katakana, compatibility-normalized
+        ("华法林钠片 2.5mg", "warfarin"),  # Chinese
+        ("依诺肝素钠注射液", "enoxaparin"),  # the longest name wins: not also heparin (肝素)
+        ("الوارفارين", "warfarin"),  # Arabic, with the article
+        ("وارفارين", "warfarin"),
+        ("acénocoumarol 4 mg", "acenocoumarol"),  # French INN
+        ("warfarina sódica", "warfarin"),  # Spanish INN
+        ("Aldocumar 5 mg", "warfarin"),  # Spain
+        ("Orfarin", "warfarin"),  # Finland, Thailand
+        ("Sinthrome 1 mg", "acenocoumarol"),  # UK
+        ("Acitrom 2", "acenocoumarol"),  # India
+        ("Falithrom", "phenprocoumon"),  # Germany
+        ("Inhixa 40 mg", "enoxaparin"),  # EU biosimilar
+        ("Iprivask", "desirudin"),
+        ("Bevyxxa 80 mg", "betrixaban"),
+        ("Mono-Embolex", "certoparin"),
+        ("bemiparin", "bemiparin"),
+        ("tinzaparin", "tinzaparin"),
+        ("danaparoid", "danaparoid"),
+        ("lepirudin", "lepirudin"),
+    ],
+)
+def test_anticoagulants_are_found_in_their_names_worldwide(text: str, substance: str) -> None:
+    assert [m.substance for m in match_name(text)] == [substance], text
+
+
+@pytest.mark.parametrize(
+    ("text", "substance"),
+    [
+        ("RxNorm 855332", "warfarin"),  # a clinical drug (SCD), through the roll-up table
+        ("rxcui:11289", "warfarin"),
+        ("RXCUI 11289", "warfarin"),
+        ("RxNorm code: 1364447", "apixaban"),  # a branded drug (SBD)
+        ("B01AA03", "warfarin"),
+        ("ATC b01af01", "rivaroxaban"),
+    ],
+)
+def test_codes_written_in_text_resolve_as_codes(text: str, substance: str) -> None:
+    (match,) = match_name(text)
+    assert match.substance == substance
+    assert match.matched_by in {"rxnorm", "atc"}
+
+
+def test_a_number_alone_is_not_read_as_a_code() -> None:
+    assert match_name("855332") == ()
+    assert match_name("take 11289 mg") == ()
+
+
+def test_a_two_word_name_is_one_match_not_also_its_first_word() -> None:
+    assert _classes("isosorbide dinitrate 10 mg") == [("isosorbide_dinitrate", "screened")]
+    assert _classes("dabigatran etexilate mesylate") == [("dabigatran", "other_anticoagulant")]
+
+
+def test_screened_medicines_are_recognized_but_never_guessed() -> None:
+    assert _classes("metformin 500 mg") == [("metformin", "screened")]
+    assert _classes("Lipitor 20") == [("atorvastatin", "screened")]
+    assert _classes("paracetamol") == [("acetaminophen", "screened")]
+    assert match_name("metformim") == ()  # a misspelled screened drug stays unrecognized
+
+
+def test_a_screened_medicine_does_not_hide_a_misspelled_anticoagulant() -> None:
+    assert sorted(_classes("metformin, warfrin")) == [
+        ("metformin", "screened"),
+        ("warfarin", "vka"),
+    ]
+
+
+def test_antiplatelets_are_screened_not_anticoagulants() -> None:
+    for text in ("aspirin 81 mg", "clopidogrel", "Plavix", "Brilinta 90 mg", "prasugrel"):
+        assert {m.drug_class for m in match_name(text)} == {"screened"}, text

@@ -103,8 +103,8 @@ def test_misspellings_cover_the_whole_bound() -> None:
 
 
 def test_an_unknown_substance_is_refused() -> None:
-    with pytest.raises(InvalidArgument, match="aspirin"):
-        strategies.medications(substance="aspirin")
+    with pytest.raises(InvalidArgument, match="insulin"):
+        strategies.medications(substance="insulin")
 
 
 # --- Doses -------------------------------------------------------------------------------------

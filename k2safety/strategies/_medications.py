@@ -24,6 +24,8 @@ __all__ = ["DrugKind", "medications", "vka_medications"]
 DrugKind = Literal["vka", "other_anticoagulant", "anticoagulant", "unrelated"]
 
 # Medicines outside the vocabulary (from tests/data/common_drugs.txt): they must match nothing.
+# The vocabulary also knows many common medicines (class "screened"), so only the candidates that
+# match nothing today are drawn (see _unrelated_candidates).
 _UNRELATED_DRUGS = (
     "metformin",
     "atorvastatin",
@@ -49,10 +51,27 @@ _UNRELATED_DRUGS = (
     "pantoprazole",
     "montelukast",
     "tamsulosin",
+    "insulin",
+    "chlorthalidone",
+    "torsemide",
+    "bumetanide",
+    "liothyronine",
+    "methimazole",
+    "docusate",
+    "divalproex",
+    "penicillin",
+    "tenofovir",
+    "febuxostat",
+    "anastrozole",
+    "letrozole",
+    "mirabegron",
+    "ustekinumab",
+    "omalizumab",
+    "dupilumab",
 )
 # ATC codes outside group B01A and RxNorm ids not in the vocabulary.
-_UNRELATED_ATC = ("A10BA02", "C10AA05", "C09AA03", "N02BA01", "A02BC01")
-_UNRELATED_RXNORM = ("6809", "83367", "29046", "1191", "7646")
+_UNRELATED_ATC = ("A10BA02", "C10AA05", "C09AA03", "N02BA01", "A02BC01", "A10AB01", "L02BG04")
+_UNRELATED_RXNORM = ("6809", "83367", "29046", "1191", "7646", "999999901", "999999902")
 # Words found next to a drug name on labels; none of them is, or is close to, a vocabulary name.
 _SALTS = ("sodium", "potassium", "calcium")
 _STRENGTHS = ("5 mg", "2.5mg", "1 mg", "3 mg tablet", "10 mg tablets", "40mg/0.4ml", "100 mg")
@@ -72,13 +91,22 @@ def _names_of(substance: Substance) -> tuple[str, ...]:
 
 @cache
 def _fuzzy_terms() -> tuple[tuple[str, str], ...]:
-    """Every one-word vocabulary name, lower case, with the substance it names."""
+    """Every one-word name a misspelling may be read as (the anticoagulants'), lower case, with
+    the substance it names."""
+    classes = knowledge().classes
     return tuple(
         (name.lower(), substance.id)
         for substance in _substances()
+        if classes[substance.drug_class].misspellings
         for name in _names_of(substance)
         if name.isalpha()
     )
+
+
+@cache
+def _all_names() -> frozenset[str]:
+    """Every vocabulary name, lower case: a misspelling must not be one of them."""
+    return frozenset(name.lower() for s in _substances() for name in _names_of(s))
 
 
 def _misspelling_resolves_to(word: str, substance_id: str) -> bool:
@@ -89,7 +117,7 @@ def _misspelling_resolves_to(word: str, substance_id: str) -> bool:
     The word must be closer to this substance's names than to any other substance's, and not be
     a name itself.
     """
-    if len(word) < 5:
+    if len(word) < 5 or word in _all_names():
         return False
     distances = [(OSA.distance(word, term), owner) for term, owner in _fuzzy_terms()]
     best = min(distance for distance, _ in distances)
@@ -98,8 +126,11 @@ def _misspelling_resolves_to(word: str, substance_id: str) -> bool:
 
 
 def _substances_of(kind: DrugKind | None) -> tuple[Substance, ...]:
-    if kind in {None, "anticoagulant"}:
+    if kind is None:
         return _substances()
+    if kind == "anticoagulant":  # the classes of an ATC group (B01...), not "screened"
+        classes = knowledge().classes
+        return tuple(s for s in _substances() if classes[s.drug_class].atc_prefixes)
     return tuple(s for s in _substances() if s.drug_class == kind)
 
 
@@ -125,7 +156,15 @@ def _one_edit(draw: st.DrawFn, word: str) -> str:
 
 
 def _misspellings(substance: Substance) -> st.SearchStrategy[str] | None:
-    words = [name.lower() for name in _names_of(substance) if name.isalpha() and len(name) >= 5]
+    # Only anticoagulants are guessed from misspellings (DrugClass.misspellings), and only
+    # Latin-script names are misspelled here (an inserted letter is a Latin one).
+    if not knowledge().classes[substance.drug_class].misspellings:
+        return None
+    words = [
+        name.lower()
+        for name in _names_of(substance)
+        if name.isascii() and name.isalpha() and len(name) >= 5
+    ]
     if not words:
         return None
     return (
@@ -178,8 +217,21 @@ def _writings_of(substance: Substance, *, misspellings: bool) -> st.SearchStrate
 
 @cache
 def _unrelated() -> st.SearchStrategy[str | JSON]:
-    names = _decorated(st.sampled_from(_UNRELATED_DRUGS)).flatmap(written)
-    return st.one_of(_entry(names), *_codes(_UNRELATED_ATC, _UNRELATED_RXNORM))
+    drugs, atc, rxnorm = _unrelated_candidates()
+    names = _decorated(st.sampled_from(drugs)).flatmap(written)
+    return st.one_of(_entry(names), *_codes(atc, rxnorm))
+
+
+@cache
+def _unrelated_candidates() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The medicines, ATC codes and RxNorm codes above that the vocabulary does not know."""
+    from k2safety._matching import match_atc, match_name, match_rxnorm
+
+    return (
+        tuple(drug for drug in _UNRELATED_DRUGS if not match_name(drug)),
+        tuple(code for code in _UNRELATED_ATC if not match_atc(code)),
+        tuple(code for code in _UNRELATED_RXNORM if not match_rxnorm(code)),
+    )
 
 
 # --- The public strategies --------------------------------------------------------------------
@@ -197,7 +249,7 @@ def medications(
     strength ("Warfarin Sodium 5 mg"), in any case and with extra whitespace; ATC and RxNorm
     codes; a name together with its ATC code; misspellings the matcher must still resolve (one
     edit away from a single name, closer to it than to any other); and, unless narrowed,
-    medicines outside the vocabulary that must match nothing (metformin, atorvastatin, ...).
+    medicines outside the vocabulary that must match nothing (insulin, letrozole, ...).
 
     ``kind`` narrows to ``"vka"``, ``"other_anticoagulant"``, ``"anticoagulant"`` (either) or
     ``"unrelated"``; ``substance`` (a vocabulary id such as ``"warfarin"``) to the ways of writing
@@ -230,7 +282,31 @@ def _medications(
         ]
         options += _codes(groups, ())
         return st.one_of(options)
-    return st.one_of(*options, _unrelated())
+    # Anticoagulants, screened medicines and unknown medicines each about a third of the time,
+    # however many medicines the vocabulary screens (hypothesis flattens nested one_of into one
+    # list of branches, which the hundreds of screened medicines would crowd). Anticoagulants
+    # come first, so that shrinking settles on warfarin.
+    classes = knowledge().classes
+    cautious = [
+        option
+        for s, option in zip(_substances_of(None), options, strict=True)
+        if classes[s.drug_class].atc_prefixes
+    ]
+    screened = [option for option in options if option not in cautious]
+    # The anticoagulants' writings stay branches of the one one_of (so that shrinking settles on
+    # warfarin's name); screened and unknown medicines are whole branches, wrapped so that they
+    # are not flattened, and repeated to weigh as much as the anticoagulants' branches do.
+    weight = max(len(st.one_of(cautious).branches) // 2, 1)
+    others = [st.one_of(group) for group in (screened,) if group] + [_unrelated()]
+    return st.one_of(
+        *cautious, *(st.builds(_same, o, st.just(copy)) for o in others for copy in range(weight))
+    )
+
+
+def _same(entry: str | JSON, copy: int) -> str | JSON:
+    """An entry as drawn: wrapping a branch in builds() keeps hypothesis from flattening it, and
+    the copy number keeps it from merging the copies into one branch."""
+    return entry
 
 
 def vka_medications(*, misspellings: bool = True) -> st.SearchStrategy[str | JSON]:

@@ -1,0 +1,190 @@
+"""The vocabulary: every anticoagulant and its names worldwide, the screened medicines, and the
+provenance of every name and code."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from k2safety._knowledge import KnowledgeError, build_knowledge, knowledge, read_data_files
+from k2safety._matching import match_atc, match_name
+from k2safety._text import fold
+
+ANTICOAGULANTS = {"vka", "other_anticoagulant"}
+# Every substance of ATC B01AA, B01AB, B01AE, B01AF and B01AX05 (WHO ATC index, EMA SPOR copy),
+# and the low-molecular-weight heparins and hirudins the issue names.
+REQUIRED = {
+    "vka": {
+        "dicoumarol", "phenindione", "warfarin", "phenprocoumon", "acenocoumarol",
+        "ethyl biscoumacetate", "clorindione", "diphenadione", "tioclomarol", "fluindione",
+    },
+    "other_anticoagulant": {
+        "heparin", "antithrombin III", "dalteparin", "enoxaparin", "nadroparin", "parnaparin",
+        "reviparin", "danaparoid", "tinzaparin", "sulodexide", "bemiparin", "certoparin",
+        "desirudin", "lepirudin", "argatroban", "melagatran", "ximelagatran", "bivalirudin",
+        "dabigatran", "rivaroxaban", "apixaban", "edoxaban", "betrixaban", "fondaparinux",
+    },
+}  # fmt: skip
+
+
+def _substances(drug_class: str) -> dict[str, Any]:
+    return {s.name: s for s in knowledge().substances.values() if s.drug_class == drug_class}
+
+
+@pytest.mark.parametrize("drug_class", sorted(REQUIRED))
+def test_every_anticoagulant_of_the_atc_groups_is_listed(drug_class: str) -> None:
+    assert set(_substances(drug_class)) == REQUIRED[drug_class]
+
+
+def test_every_listed_atc_code_of_an_anticoagulant_resolves_to_it() -> None:
+    for substance in knowledge().substances.values():
+        for code in substance.atc:
+            assert [m.substance for m in match_atc(code)] == [substance.id], code
+
+
+@pytest.mark.parametrize(
+    "brand",
+    ["Bevyxxa", "Iprivask", "Orfarin", "Aldocumar", "Sinthrome", "Falithrom", "Inhixa"],
+)
+def test_the_brands_the_issue_names_are_anticoagulants(brand: str) -> None:
+    (match,) = match_name(brand)
+    assert (match.drug_class in ANTICOAGULANTS, match.matched_by) == (True, "brand")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("warfarine", "French"),
+        ("warfarina", "Spanish"),
+        ("варфарин", "Russian"),
+        ("华法林", "Chinese"),
+        ("ワルファリン", "Japanese"),
+        ("وارفارين", "Arabic"),
+    ],
+)
+def test_the_inn_of_warfarin_in_the_inn_languages_and_japanese(text: str, language: str) -> None:
+    assert [m.substance for m in match_name(text)] == ["warfarin"], language
+
+
+def test_every_anticoagulant_has_its_russian_inn() -> None:
+    for substance in knowledge().substances.values():
+        if substance.drug_class in ANTICOAGULANTS:
+            assert any("\u0400" <= ch <= "\u04ff" for s in substance.synonyms for ch in s), (
+                substance.id
+            )
+
+
+def test_names_in_non_latin_scripts_resolve_and_cover_the_scripts() -> None:
+    scripts = {"Cyrillic": "\u0400-\u04ff", "Arabic": "\u0600-\u06ff", "CJK": "\u3040-\u9fff"}
+    seen = set()
+    for substance in knowledge().substances.values():
+        for term in (*substance.synonyms, *substance.brands):
+            for script, span in scripts.items():
+                low, high = span.split("-")
+                if any(low <= ch <= high for ch in term):
+                    seen.add(script)
+                    assert substance.id in {m.substance for m in match_name(term)}, term
+    assert seen == set(scripts)
+
+
+# --- Screened medicines -------------------------------------------------------------------------
+
+
+def test_at_least_300_screened_ingredients_with_atc_and_rxnorm_codes() -> None:
+    screened = _substances("screened")
+    assert len(screened) >= 300
+    assert sum(1 for s in screened.values() if s.atc and s.rxnorm) >= 300
+    assert sum(1 for s in screened.values() if s.brands) >= 100
+
+
+def test_the_screened_class_is_never_a_vitamin_k_or_d_and_never_an_anticoagulant() -> None:
+    kb = knowledge()
+    forms = {fold(alias) for i in kb.ingredients for alias in (i.form.value, *i.aliases)}
+    groups = tuple(p for c in ANTICOAGULANTS for p in kb.classes[c].atc_prefixes)
+    assert kb.classes["screened"].atc_prefixes == ()
+    assert not kb.classes["screened"].misspellings
+    for substance in _substances("screened").values():
+        names = {fold(n) for n in (substance.name, *substance.synonyms, *substance.brands)}
+        assert not names & forms, substance.id
+        assert not any(code.startswith(groups) for code in substance.atc), substance.id
+        assert not any(code.startswith(("B02BA", "A11CC")) for code in substance.atc)
+
+
+def test_every_antiplatelet_is_screened() -> None:
+    antiplatelets = [
+        s for s in knowledge().substances.values() if any(c.startswith("B01AC") for c in s.atc)
+    ]
+    assert len(antiplatelets) >= 15
+    assert {s.drug_class for s in antiplatelets} == {"screened"}
+    names = {s.name for s in antiplatelets}
+    assert {"clopidogrel", "prasugrel", "ticagrelor", "dipyridamole", "cilostazol"} <= names
+
+
+# --- Provenance ---------------------------------------------------------------------------------
+
+
+def _sources() -> dict[str, Any]:
+    raw = read_data_files()["vocabulary_sources"]
+    sources: dict[str, Any] = raw["sources"]
+    return sources
+
+
+def test_every_name_and_code_list_names_known_sources() -> None:
+    sources = _sources()
+    for substance in knowledge().substances.values():
+        for key in (substance.name, *substance.brands, *substance.synonyms):
+            assert set(substance.provenance[key]) <= set(sources), (substance.id, key)
+        for field in ("atc", "rxnorm"):
+            if getattr(substance, field):
+                assert substance.provenance[field], (substance.id, field)
+
+
+def test_every_source_says_what_and_where() -> None:
+    for source_id, source in _sources().items():
+        assert set(source) == {"title", "where", "kind"}, source_id
+        assert all(value.strip() for value in source.values()), source_id
+
+
+def test_the_sources_file_carries_the_knowledge_version() -> None:
+    assert read_data_files()["vocabulary_sources"]["version"] == knowledge().version
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda raw: raw["vocabulary"]["substances"][0]["provenance"].pop("Coumadin"),
+            "'Coumadin' has no source",
+        ),
+        (
+            lambda raw: raw["vocabulary"]["substances"][0]["provenance"].pop("atc"),
+            "'atc' has no source",
+        ),
+        (
+            lambda raw: raw["vocabulary"]["substances"][0]["provenance"].update(
+                {"warfarin": ["no-such-source"]}
+            ),
+            "cites unknown sources",
+        ),
+        (
+            lambda raw: raw["vocabulary"]["substances"][0]["provenance"].update(
+                {"Warfarex": ["pddi-ig"]}
+            ),
+            "which it does not list",
+        ),
+        (
+            lambda raw: raw["vocabulary"]["substances"][-1]["atc"].append("B01AA99"),
+            "is outside its class screened",
+        ),
+    ],
+)
+def test_the_loader_refuses_a_name_or_code_without_a_known_source(
+    change: Any, problem: str
+) -> None:
+    raw = copy.deepcopy(read_data_files())
+    assert raw["vocabulary"]["substances"][0]["id"] == "warfarin"
+    change(raw)
+    with pytest.raises(KnowledgeError, match=problem):
+        build_knowledge(raw)
