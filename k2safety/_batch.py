@@ -4,7 +4,14 @@ Every input row gives exactly one result, in input order: the row's :class:`Repo
 :class:`ProfileError` that says why the row cannot be screened (a row that is not a mapping
 included). An exception of any other type is a bug in k2safety, not a property of the row; it is
 raised from the iterator after every earlier result has been yielded, with a note naming the row,
-so a batch never skips a row silently.
+so a batch never skips a row silently. An exception the rows' own iterator raises (a file that
+cannot be read further, a generator with a bug) is raised the same way: after the results of
+every row it gave, with a note saying how many it gave.
+
+The results do not depend on ``processes``. A row that cannot travel to a worker process (it
+cannot be pickled, as a generator or a lambda, or the worker cannot unpickle it) is screened in
+the calling process instead, so it gives the result it gives without ``processes``, and every
+other row of its chunk still goes to the worker.
 
 With ``processes``, rows go to worker processes in chunks, round robin, and come back in the same
 order. Each worker loads the knowledge base, the unit registry and the medication index once,
@@ -78,7 +85,9 @@ def check_many(
     included; it is read lazily. A row that is not a mapping gives a :class:`ProfileError` like
     any other invalid row. ``processes=None`` screens in this process; a number spreads the rows
     over that many worker processes, which each load the knowledge base once; ``chunksize`` rows
-    travel to a worker at a time.
+    travel to a worker at a time. The results are the same whatever ``processes`` is: a row that
+    cannot travel to a worker (it cannot be pickled, or unpickled there) is screened in this
+    process instead.
 
     >>> from k2safety._batch import check_many
     >>> rows = [
@@ -90,8 +99,9 @@ def check_many(
     ['Report', 'ProfileError', 'ProfileError']
 
     Any other exception means a bug in k2safety: it is raised after the results of all earlier
-    rows, with a note giving the 0-based index of the row. A worker process that dies raises
-    :class:`WorkerDied`.
+    rows, with a note giving the 0-based index of the row. An exception that ``profiles`` itself
+    raises while it is read is raised the same way, after the results of every row it gave. A
+    worker process that dies raises :class:`WorkerDied`.
     """
     return screen_rows(profiles, screen, processes=processes, chunksize=chunksize)
 
@@ -132,12 +142,35 @@ def screen_rows(
 
 
 def _in_process(rows: Iterable[_Row], function: Callable[[_Row], _Out]) -> Iterator[_Out]:
-    for index, row in enumerate(rows):
+    iterator = iter(rows)
+    index = 0
+    while True:
         try:
-            yield function(row)
+            row = next(iterator)
+        except StopIteration:
+            return
         except Exception as error:
-            error.add_note(f"while screening row {index} (0-based) of the batch")
+            _note_source_failed(error, index)
             raise
+        yield _here(function, row, index)
+        index += 1
+
+
+def _here(function: Callable[[_Row], _Out], row: _Row, index: int) -> _Out:
+    """``function(row)`` in this process; an exception gets a note naming the row."""
+    try:
+        return function(row)
+    except Exception as error:
+        error.add_note(f"while screening row {index} (0-based) of the batch")
+        raise
+
+
+def _note_source_failed(error: Exception, index: int) -> None:
+    """Note on the exception the rows' iterator raised how far it got."""
+    error.add_note(
+        f"while reading row {index} (0-based) of the batch from the iterator of the rows; "
+        "every row before it was screened"
+    )
 
 
 def _in_workers(
@@ -149,44 +182,99 @@ def _in_workers(
     context = multiprocessing.get_context()
     workers: list[_Worker[_Row, _Out]] = []
     finished = False
+    source: _Source[_Row] = _Source(iter(rows))  # not iterable: a TypeError, before any worker
     try:
         for _ in range(processes):
             workers.append(_Worker(context, function, [w.connection for w in workers]))
-        pending: deque[tuple[int, _Worker[_Row, _Out]]] = deque()
+        pending: deque[_Sent[_Row]] = deque()
         limit = processes * _CHUNKS_IN_FLIGHT_PER_WORKER
-        for (start, chunk), worker in zip(_chunks(rows, chunksize), cycle(workers)):
-            worker.send(chunk)
-            pending.append((start, worker))
+        for (start, chunk), worker in zip(source.chunks(chunksize), cycle(workers)):
+            pending.append(worker.send(start, chunk))
             if len(pending) >= limit:
-                yield from _receive(*pending.popleft())
+                yield from _receive(pending.popleft(), function)
         while pending:
-            yield from _receive(*pending.popleft())
+            yield from _receive(pending.popleft(), function)
         finished = True
     finally:
         for worker in workers:
             worker.stop(gracefully=finished)
+    if source.error is not None:
+        # Every row the iterator gave has its result: now say why there are no more.
+        _note_source_failed(source.error, source.read)
+        raise source.error
 
 
-def _chunks(rows: Iterable[_Row], size: int) -> Iterator[tuple[int, list[_Row]]]:
-    iterator = iter(rows)
-    start = 0
-    while chunk := list(islice(iterator, size)):
-        yield start, chunk
-        start += len(chunk)
+class _Source(Generic[_Row]):
+    """The rows in chunks, read lazily; an exception of the rows' iterator ends the chunks and
+    is kept in ``error``, so that the rows read before it are still screened."""
+
+    def __init__(self, rows: Iterator[_Row]) -> None:
+        self._rows = rows
+        self.read = 0
+        self.error: Exception | None = None
+
+    def chunks(self, size: int) -> Iterator[tuple[int, list[_Row]]]:
+        while True:
+            start = self.read
+            chunk: list[_Row] = []
+            try:
+                # One row at a time: a row read before the iterator fails is not lost.
+                for row in islice(self._rows, size):
+                    chunk.append(row)
+            except Exception as error:
+                self.error = error
+            self.read += len(chunk)
+            if chunk:
+                yield start, chunk
+            if self.error is not None or len(chunk) < size:
+                return
 
 
-def _receive(start: int, worker: _Worker[_Row, _Out]) -> Iterator[_Out]:
-    outcome = worker.receive()
-    if not isinstance(outcome, _Failure):
+class _Sent(Generic[_Row]):
+    """A chunk sent to a worker: the rows the worker screens, and those kept to screen here."""
+
+    def __init__(
+        self, start: int, chunk: list[_Row], worker: _Worker[_Row, Any] | None, here: set[int]
+    ) -> None:
+        self.start = start
+        self.chunk = chunk
+        self.worker = worker
+        self.here = here
+        """Positions in ``chunk`` of the rows that could not be sent, screened in this process."""
+
+
+def _receive(sent: _Sent[_Row], function: Callable[[_Row], _Out]) -> Iterator[_Out]:
+    outcome = [] if sent.worker is None else sent.worker.receive()
+    if isinstance(outcome, _Unreadable):
+        # The worker could not unpickle the chunk: screen it here, as without processes.
+        return (
+            _here(function, row, sent.start + position) for position, row in enumerate(sent.chunk)
+        )
+    if not sent.here and not isinstance(outcome, _Failure):
         return iter(outcome)
-    return _fail_after(start, outcome)
+    return _merge(sent, outcome, function)
 
 
-def _fail_after(start: int, failure: _Failure) -> Iterator[Any]:
-    yield from failure.done
-    error = failure.error
-    error.add_note(f"while screening row {start + len(failure.done)} (0-based) of the batch")
-    raise error
+def _merge(
+    sent: _Sent[_Row], outcome: list[_Out] | _Failure, function: Callable[[_Row], _Out]
+) -> Iterator[_Out]:
+    """The chunk's results in order: the worker's, with those of the rows kept here between."""
+    from_worker = iter(outcome.done if isinstance(outcome, _Failure) else outcome)
+    for position, row in enumerate(sent.chunk):
+        index = sent.start + position
+        if position in sent.here:
+            yield _here(function, row, index)
+            continue
+        result = next(from_worker, _MISSING)
+        if result is _MISSING:  # the worker failed on this row
+            assert isinstance(outcome, _Failure)
+            error = outcome.error
+            error.add_note(f"while screening row {index} (0-based) of the batch")
+            raise error
+        yield cast("_Out", result)
+
+
+_MISSING: Any = object()
 
 
 class _Failure:
@@ -195,6 +283,13 @@ class _Failure:
     def __init__(self, error: Exception, done: list[Any]) -> None:
         self.error = error
         self.done = done
+
+
+class _Unreadable:
+    """A worker's answer to a chunk it could not unpickle."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
 class _Worker(Generic[_Row, _Out]):
@@ -219,12 +314,31 @@ class _Worker(Generic[_Row, _Out]):
         self.process.start()
         child_end.close()
 
-    def send(self, chunk: list[_Row]) -> None:
+    def send(self, start: int, chunk: list[_Row]) -> _Sent[_Row]:
+        """Send ``chunk`` (rows ``start`` onwards) to the worker; a row that cannot be pickled
+        is kept back, to be screened in this process."""
         import pickle
 
-        self.connection.send_bytes(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            # Rare: find the rows that cannot travel, and send the others.
+            here = set()
+            for position, row in enumerate(chunk):
+                try:
+                    pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:
+                    here.add(position)
+            sendable = [row for position, row in enumerate(chunk) if position not in here]
+            if not sendable:
+                return _Sent(start, chunk, None, here)
+            data = pickle.dumps(sendable, protocol=pickle.HIGHEST_PROTOCOL)
+            self.connection.send_bytes(data)
+            return _Sent(start, chunk, self, here)
+        self.connection.send_bytes(data)
+        return _Sent(start, chunk, self, set())
 
-    def receive(self) -> list[_Out] | _Failure:
+    def receive(self) -> list[_Out] | _Failure | _Unreadable:
         import pickle
 
         try:
@@ -235,7 +349,7 @@ class _Worker(Generic[_Row, _Out]):
                 f"a k2safety worker process stopped unexpectedly (exit code "
                 f"{self.process.exitcode}); the machine may be out of memory"
             ) from None
-        return cast("list[_Out] | _Failure", pickle.loads(data))
+        return cast("list[_Out] | _Failure | _Unreadable", pickle.loads(data))
 
     def stop(self, *, gracefully: bool) -> None:
         if gracefully:
@@ -265,11 +379,16 @@ def _serve(
     # Reading in a thread keeps the parent's sends from ever waiting on this worker's replies.
     threading.Thread(target=_read_into, args=(connection, inbox), daemon=True).start()
     while (data := inbox.get()) != _STOP:
-        outcome = _apply(function, pickle.loads(data))
         try:
-            reply = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as error:  # a bug: something that cannot be pickled
-            reply = pickle.dumps(_unpicklable(outcome, error))
+            chunk = pickle.loads(data)
+        except Exception as error:  # a row this process cannot rebuild: the parent screens it
+            reply = pickle.dumps(_Unreadable(f"{type(error).__name__}: {error}"))
+        else:
+            outcome = _apply(function, chunk)
+            try:
+                reply = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # a bug: something that cannot be pickled
+                reply = pickle.dumps(_unpicklable(outcome, error))
         try:
             connection.send_bytes(reply)
         except OSError:

@@ -16,13 +16,20 @@ Two functions, each lazy like Dask itself:
   :class:`~k2safety.Report` or the :class:`~k2safety.ProfileError` for each profile.
 
 Each partition is screened in the worker that holds it; a worker process loads the knowledge
-base once, on first use. A profile given as text that is not JSON counts as invalid. Any other
-exception is a bug in k2safety and fails the computation, as Dask does for any task.
+base once, on first use. A profile given as text that is not JSON counts as invalid, and so does
+JSON that gives a key twice in an object. Any other exception is a bug in k2safety and fails the
+computation, as Dask does for any task.
+
+A column of mappings works under Dask's default configuration too. There, Dask converts every
+column of Python objects to pyarrow strings (``dataframe.convert-string``), writing each mapping
+as ``str(mapping)``: Python's text of it, not JSON. Text that is not JSON but is a mapping written
+that way (literals only: text, numbers, ``True``, ``False``, ``None``, lists, tuples and
+mappings) is read back as the mapping it was, so the profiles arrive as they were given.
 """
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -36,7 +43,8 @@ except ImportError as error:  # pragma: no cover - the message is what matters
 
 from k2safety._batch import Result
 from k2safety._batch import screen as screen_one
-from k2safety._errors import ProfileError
+from k2safety._errors import FieldProblem, ProfileError
+from k2safety._json import loads_refusing_duplicates
 
 __all__ = ["COLUMNS", "reports", "screen"]
 
@@ -88,13 +96,73 @@ def _results(partition: Iterable[Any]) -> list[Result]:
 
 
 def _result(value: Any) -> Result:
-    """A profile's result; a profile given as JSON text is read first."""
+    """A profile's result; a profile given as text (JSON, or Python's text of a mapping) is read
+    first."""
     if isinstance(value, str | bytes):
         try:
-            value = json.loads(value)
+            value = loads_refusing_duplicates(value)
+        except ProfileError as error:
+            return error
         except (ValueError, RecursionError) as error:
-            return ProfileError([("", f"not valid JSON: {error}")])
+            mapping = _python_mapping(value)
+            if mapping is None:
+                return ProfileError([("", f"not valid JSON: {error}")])
+            if isinstance(mapping, ProfileError):
+                return mapping
+            value = mapping
     return screen_one(value)
+
+
+def _python_mapping(text: str | bytes) -> object:
+    """The mapping ``text`` is Python's text of (as Dask's default string conversion writes a
+    column of mappings), a :class:`ProfileError` if it gives a key twice, or ``None`` if it is
+    not a mapping written with literals only."""
+    import ast
+
+    if not isinstance(text, str) or not text.lstrip().startswith("{"):
+        return None
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+        duplicated = _duplicated_keys(tree.body)
+        if duplicated:
+            return ProfileError(duplicated)
+        # Literals only: nothing in the text is ever run.
+        mapping = ast.literal_eval(tree)
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError):
+        return None
+    return mapping if isinstance(mapping, dict) else None
+
+
+def _duplicated_keys(node: Any) -> list[FieldProblem]:
+    """Each key given twice in a mapping of the literal ``node``, by its path, as JSON's are."""
+    import ast
+
+    problems: list[FieldProblem] = []
+    stack: list[tuple[str, Any]] = [("", node)]
+    while stack:
+        path, node = stack.pop()
+        children: list[tuple[str, Any]] = []
+        if isinstance(node, ast.Dict):
+            keys = [key.value if isinstance(key, ast.Constant) else None for key in node.keys]
+            # A key is named as a field is: text as it is, anything else as Python writes it.
+            names = [f"{path}.{key}" if path else key for key in map(_key_text, keys)]
+            for key, count in Counter(keys).items():
+                if key is not None and count > 1:
+                    problems.append(
+                        (
+                            names[keys.index(key)],
+                            f"is given {count} times; a field may be given only once",
+                        )
+                    )
+            children = list(zip(names, node.values, strict=True))
+        elif isinstance(node, ast.List | ast.Tuple):
+            children = [(f"{path}[{index}]", item) for index, item in enumerate(node.elts)]
+        stack.extend(reversed(children))
+    return problems
+
+
+def _key_text(key: object) -> str:
+    return key if isinstance(key, str) else repr(key)
 
 
 def _columns(values: Iterable[Any]) -> list[tuple[str | None, str, str | None]]:

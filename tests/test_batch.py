@@ -215,3 +215,87 @@ def test_bad_options_are_refused_at_once(options: dict[str, int], message: str) 
 def test_nothing_in_gives_nothing_out() -> None:
     assert list(check_many([])) == []
     assert list(check_many([], processes=2)) == []
+
+
+# --- one bad row costs one result, in every mode (issue 11, item 4) ----------------------------
+
+
+class _Unloadable:
+    """Pickles, but cannot be rebuilt from its pickle (as a class a worker cannot import)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_refuse_to_load, ())
+
+
+def _refuse_to_load() -> None:
+    raise AttributeError("Can't get attribute 'Profile' on <module '__main__'>")
+
+
+def _rows_with_bad_ones() -> list[Any]:
+    """Fresh rows (a generator can be screened once): valid ones around rows that cannot be
+    pickled or unpickled, each in a different position of a chunk."""
+    valid = [row for row in MIXED if not isinstance(expected(row), k2safety.ProfileError)][:9]
+    return [
+        valid[0],
+        lambda: None,  # not a mapping, and not picklable
+        valid[1],
+        valid[2],
+        {"supplements": [MK7], "foods": (food for food in ["natto"])},  # valid, not picklable
+        valid[3],
+        _Unloadable(),
+        valid[4],
+        {"medications": [lambda: "warfarin"]},  # invalid, not picklable
+        *valid[5:],
+    ]
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 3, 64])
+def test_a_row_that_cannot_travel_to_a_worker_costs_only_its_own_result(chunksize: int) -> None:
+    in_process = list(check_many(_rows_with_bad_ones()))
+    with_workers = list(check_many(_rows_with_bad_ones(), processes=2, chunksize=chunksize))
+    rows = _rows_with_bad_ones()
+    assert len(in_process) == len(with_workers) == len(rows)
+    for got, want in zip(with_workers, in_process, strict=True):
+        assert_same(got, want)
+    errors = [
+        i for i, result in enumerate(with_workers) if isinstance(result, k2safety.ProfileError)
+    ]
+    # The lambda, the object that cannot be unpickled and the lambda as a medication: each
+    # gives its own error; every valid row, and the valid row holding a generator, its report.
+    assert errors == [1, 6, 8]
+    assert isinstance(with_workers[4], k2safety.Report)
+    assert with_workers[4].profile.foods == ("natto",)
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize(("processes", "chunksize"), [(None, 64), (2, 1), (2, 3), (2, 64)])
+def test_an_iterator_that_raises_gives_every_earlier_result_then_its_error(
+    processes: int | None, chunksize: int
+) -> None:
+    def rows() -> Iterator[Any]:
+        yield from MIXED[:10]
+        raise OSError("the source broke")
+
+    results: list[Any] = []
+    screened = check_many(rows(), processes=processes, chunksize=chunksize)
+    with pytest.raises(OSError, match="the source broke") as raised:
+        results.extend(screened)  # list.extend keeps what came before the error
+    assert len(results) == 10
+    for got, row in zip(results, MIXED[:10], strict=True):
+        assert_same(got, expected(row))
+    assert (
+        "while reading row 10 (0-based) of the batch from the iterator of the rows; every row "
+        "before it was screened" in raised.value.__notes__
+    )
+    assert not multiprocessing.active_children()
+
+
+def test_an_iterator_that_raises_at_once_gives_its_error_in_every_mode() -> None:
+    def rows() -> Iterator[Any]:
+        raise ValueError("no rows at all")
+        yield  # pragma: no cover - makes this a generator
+
+    for processes in (None, 2):
+        with pytest.raises(ValueError, match="no rows at all") as raised:
+            list(check_many(rows(), processes=processes))
+        assert any("while reading row 0 (0-based)" in note for note in raised.value.__notes__)

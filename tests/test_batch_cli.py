@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import json
 import os
 import signal
@@ -10,6 +12,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +54,9 @@ def batch(
     output = tmp_path / "out.jsonl"
     capsys.readouterr()
     status = run(parse(str(source), "-o", str(output), *options))
-    lines = [json.loads(line) for line in output.read_text("utf-8").splitlines()]
+    lines = [
+        json.loads(line, parse_float=Decimal) for line in output.read_text("utf-8").splitlines()
+    ]
     return status, lines, capsys.readouterr().err
 
 
@@ -63,6 +70,26 @@ def command(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
     )
 
 
+def as_written(report: k2safety.Report, *, full: bool) -> dict[str, Any]:
+    """What a report line holds: the report as JSON, claims by id unless ``full``, and each
+    amount a JSON number where it is exact (the text of the fraction otherwise)."""
+    document = report.model_dump(mode="json")
+    if not full:
+        for finding in document["findings"]:
+            finding["claims"] = [claim["id"] for claim in finding["claims"]]
+    document["profile"]["mcg_per_day"] = {
+        form.value: _json_amount(amount) for form, amount in report.profile.mcg_per_day.items()
+    }
+    return document
+
+
+def _json_amount(amount: Fraction) -> int | Decimal | str:
+    decimal = Decimal(amount.numerator) / Decimal(amount.denominator)
+    if Fraction(decimal) == amount:
+        return int(decimal) if amount.denominator == 1 else decimal
+    return f"{amount.numerator}/{amount.denominator}"
+
+
 def test_each_line_gets_its_report_in_order(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,8 +98,7 @@ def test_each_line_gets_its_report_in_order(
     assert [line["line"] for line in lines] == [1, 2, 3, 4]
     for line, profile in zip(lines, profiles, strict=True):
         assert set(line) == {"line", "report"}
-        # The same document as `k2safety check --format json` prints.
-        assert line["report"] == k2safety.check(profile).model_dump(mode="json")
+        assert line["report"] == as_written(k2safety.check(profile), full=False)
     assert status == ExitStatus.CRITICAL
 
 
@@ -290,3 +316,260 @@ def test_the_k2safety_command_has_batch() -> None:
     )
     assert completed.returncode == ExitStatus.USAGE
     assert b"expected a whole number of processes" in completed.stderr
+
+
+# --- issue 11 ----------------------------------------------------------------------------------
+
+KNOWLEDGE_VERSION = k2safety.check(NO_FINDINGS).knowledge_version
+
+
+def test_a_report_names_its_claims_by_id_and_full_writes_them_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 8: the claims' full text in every finding of every line made 12 MB into 860 MB."""
+    weekly = {"ingredient": "MK-7", "dose": "1000 mcg", "per": "week"}  # 1000/7 a day
+    profiles: list[dict[str, Any]] = [
+        CRITICAL,
+        {
+            "medications": ["warfarin"],
+            "supplements": [weekly, {"ingredient": "D3", "dose": "1000 IU"}],
+        },
+        {"supplements": [{"ingredient": "MK-7", "dose": "12.5 mcg"}, D3]},
+    ]
+    _, compact, _ = batch(tmp_path, jsonl(*profiles), capsys=capsys)
+    _, full, _ = batch(tmp_path, jsonl(*profiles), "--full", capsys=capsys)
+    for short, whole, profile in zip(compact, full, profiles, strict=True):
+        report = k2safety.check(profile)
+        assert short["report"] == as_written(report, full=False)
+        assert whole["report"] == as_written(report, full=True)
+        # Each line still says which knowledge base its claim ids belong to.
+        assert short["report"]["knowledge_version"] == KNOWLEDGE_VERSION
+        for finding in short["report"]["findings"]:
+            assert finding["claims"]
+            assert all(isinstance(claim, str) for claim in finding["claims"])
+    assert compact[0]["report"]["findings"][0]["claims"][0] == "art.anticoagulant-supervision"
+    # Amounts: a JSON number where exact, the fraction's text where no decimal is.
+    assert compact[0]["report"]["profile"]["mcg_per_day"] == {"MK-7": 180, "D3": 25}
+    assert compact[1]["report"]["profile"]["mcg_per_day"] == {"MK-7": "1000/7", "D3": 25}
+    assert compact[2]["report"]["profile"]["mcg_per_day"] == {"MK-7": Decimal("12.5"), "D3": 25}
+    assert full[0]["report"]["profile"]["mcg_per_day"] == {"MK-7": 180, "D3": 25}
+    # No claim's text, only its id: the statements and sources are what made lines large.
+    statement = k2safety.check(CRITICAL).findings[0].claims[0].statement
+    assert all(statement not in json.dumps(line, default=str) for line in compact)
+    assert statement in json.dumps(full[0], default=str)
+
+
+def test_full_is_what_check_format_json_prints(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(jsonl(CRITICAL))
+    completed = command(str(source), "--full")
+    line = json.loads(completed.stdout)
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(CRITICAL), "utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-m", "k2safety", "check", "--format", "json", str(profile)],
+        capture_output=True,
+        check=False,
+    )
+    assert line["report"] == json.loads(checked.stdout)
+
+
+def _same_file_cases(tmp_path: Path) -> Iterator[tuple[str, list[str], Any, Any]]:
+    """(case, arguments, stdin, stdout) naming one file as both the input and the output."""
+    data = tmp_path / "cohort.jsonl"
+    yield "the same path", [str(data), "-o", str(data)], None, None
+    yield "a relative path", [str(data), "-o", os.path.relpath(data)], None, None
+    link = tmp_path / "hard-link.jsonl"
+    yield "a hard link", [str(data), "-o", str(link)], None, None
+    symlink = tmp_path / "symlink.jsonl"
+    yield "a symbolic link", [str(symlink), "-o", str(data)], None, None
+    yield "standard input", ["-", "-o", str(data)], "read", None
+    yield "standard output", [str(data)], None, "append"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "the same path",
+        "a relative path",
+        "a hard link",
+        "a symbolic link",
+        "standard input",
+        "standard output",
+    ],
+)
+def test_an_output_that_is_the_input_is_refused_before_it_is_touched(
+    tmp_path: Path, case: str
+) -> None:
+    """Item 1: `batch same.jsonl -o same.jsonl` emptied its input and exited 0."""
+    data = tmp_path / "cohort.jsonl"
+    original = jsonl(CRITICAL, WARNING, INFO_ONLY)
+    data.write_bytes(original)
+    os.link(data, tmp_path / "hard-link.jsonl")
+    (tmp_path / "symlink.jsonl").symlink_to(data)
+    arguments, stdin, stdout = next(
+        (arguments, stdin, stdout)
+        for name, arguments, stdin, stdout in _same_file_cases(tmp_path)
+        if name == case
+    )
+    with data.open("rb") as read, data.open("ab") as append:
+        completed = subprocess.run(
+            [*COMMAND, *arguments],
+            stdin=read if stdin else subprocess.DEVNULL,
+            stdout=append if stdout else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT_OF_TESTS,
+            check=False,
+            timeout=60,
+        )
+    assert completed.returncode == ExitStatus.USAGE
+    stderr = completed.stderr.decode()
+    assert stderr.count("\n") == 1
+    assert "k2safety batch: error: the output" in stderr
+    assert "is the input file" in stderr
+    assert data.read_bytes() == original
+
+
+ROOT_OF_TESTS = Path(__file__).resolve().parent.parent
+
+
+def test_a_terminal_or_a_pipe_may_be_both_input_and_output(tmp_path: Path) -> None:
+    # Not files: the same device on both ends is not the input being overwritten.
+    completed = command("-", stdin=jsonl(INFO_ONLY))
+    assert completed.returncode == ExitStatus.OK
+    assert json.loads(completed.stdout)["line"] == 1
+    devnull = command(os.devnull, "-o", os.devnull)
+    assert devnull.returncode == ExitStatus.OK
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("to", ["-o", ">"])
+def test_a_full_disk_is_an_io_error_not_a_bug(tmp_path: Path, jobs: str, to: str) -> None:
+    """Item 5: writing to a full disk said "a bug in k2safety"."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(_mixed_lines(100))
+    with open("/dev/full", "wb") as full:
+        completed = subprocess.run(
+            [*COMMAND, str(source), "--jobs", jobs, *(["-o", "/dev/full"] if to == "-o" else [])],
+            stdout=full if to == ">" else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+            timeout=120,
+        )
+    assert completed.returncode == ExitStatus.IO_ERROR == 74
+    name = "/dev/full" if to == "-o" else "<stdout>"
+    assert completed.stderr.decode() == (
+        f"k2safety: {name}: cannot write: No space left on device (after 0 whole lines)\n"
+    )
+
+
+def test_an_output_that_cannot_be_opened_is_an_io_error(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(jsonl(INFO_ONLY))
+    completed = command(str(source), "-o", str(tmp_path))
+    assert completed.returncode == ExitStatus.IO_ERROR
+    assert completed.stderr.decode() == f"k2safety: {tmp_path}: cannot write: Is a directory\n"
+
+
+class _FillsUp(io.RawIOBase):
+    """A file that takes ``room`` bytes, then writes part of a line and reports a full disk."""
+
+    def __init__(self, file: io.FileIO, room: int) -> None:
+        self.file = file
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
+    def write(self, data: Any) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        count = self.file.write(bytes(data)[: self.room])
+        self.room -= count
+        return count
+
+
+def test_a_full_disk_leaves_whole_lines_only(tmp_path: Path) -> None:
+    from k2safety.cli._io import OutputError, Sink
+
+    path = tmp_path / "out.jsonl"
+    lines = [b'{"line":%d}\n' % number for number in range(1, 4)]
+    with open(path, "wb", buffering=0) as file:
+        sink = Sink(str(path), _FillsUp(file, room=len(lines[0]) + 5), cut_back=True)
+        sink.write(lines[0])
+        with pytest.raises(OutputError, match="cannot write: No space left on device"):
+            sink.write(lines[1])  # 5 bytes fit, then the disk is full
+    assert sink.lines == 1
+    assert path.read_bytes() == lines[0]
+
+
+def test_a_duplicated_key_is_an_invalid_line_not_a_silent_loss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 6: the first "medications" was silently dropped, and warfarin with it."""
+    data = jsonl(
+        b'{"medications": ["warfarin"], "medications": [], "supplements": [{"ingredient": "MK-7",'
+        b' "dose": "180 mcg"}]}',
+        b'{"supplements": [{"ingredient": "MK-7", "dose": "1 mg", "dose": "180 mcg"}]}',
+        CRITICAL,
+    )
+    status, lines, _ = batch(tmp_path, data, "--fail-on", "never", capsys=capsys)
+    assert [line["error"]["problems"] for line in lines[:2]] == [
+        [{"field": "medications", "problem": "is given 2 times; a field may be given only once"}],
+        [
+            {
+                "field": "supplements[0].dose",
+                "problem": "is given 2 times; a field may be given only once",
+            }
+        ],
+    ]
+    assert [line["error"]["kind"] for line in lines[:2]] == ["invalid_profile"] * 2
+    assert lines[2]["report"]["max_severity"] == "critical"
+    assert status == ExitStatus.BAD_INPUT
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_number_too_long_for_python_is_that_line_s_error_and_the_batch_goes_on(
+    tmp_path: Path, jobs: str
+) -> None:
+    """Item 2, as far as reading the line goes: it stopped the batch as "a bug" (exit 70)."""
+    source = tmp_path / "in.jsonl"
+    digits = b"1" + b"0" * 5000  # written as text: Python would not turn it into text
+    line = b'{"supplements": [{"ingredient": "MK-7", "dose": {"value": %s, "unit": "mcg"}}]}\n'
+    line %= digits
+    source.write_bytes(jsonl(INFO_ONLY) + line + jsonl(CRITICAL))
+    completed = command(str(source), "--jobs", jobs)
+    assert completed.returncode == ExitStatus.BAD_INPUT, completed.stderr
+    assert b"internal error" not in completed.stderr
+    results = [json.loads(text) for text in completed.stdout.splitlines()]
+    assert [result["line"] for result in results] == [1, 2, 3]
+    assert results[1]["error"]["problems"] == [
+        {
+            "field": "supplements[0].dose.value",
+            "problem": "is a number with 5,001 digits; at most 4,300 digits are accepted",
+        }
+    ]
+    assert results[2]["report"]["max_severity"] == "critical"
+
+
+def test_an_input_that_cannot_be_read_further_keeps_the_lines_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import k2safety.cli._batch as batch_cli
+
+    class Failing(io.BytesIO):
+        def __iter__(self) -> Iterator[bytes]:
+            yield from jsonl(CRITICAL, INFO_ONLY).splitlines(keepends=True)
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(batch_cli, "open_input", lambda file, stack: Failing())
+    output = tmp_path / "out.jsonl"
+    status = run(parse("-", "-o", str(output)))
+    assert status == ExitStatus.BAD_INPUT
+    assert [json.loads(line)["line"] for line in output.read_bytes().splitlines()] == [1, 2]
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("k2safety batch: 2 lines: 2 screened, 0 invalid")
+    assert stderr.endswith("k2safety: <stdin>: cannot read line 3: Input/output error\n")

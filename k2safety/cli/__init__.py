@@ -8,8 +8,10 @@ Only the ``k2safety`` entry point and ``python -m k2safety`` import this package
 * ``_batch``: ``batch``, a JSON Lines file of profiles, streamed;
 * ``_knowledge_base``: ``rules``, ``explain``, ``claims`` and ``schema``;
 * ``_rich_output``: text through rich, imported only by a command that renders text;
-* ``_plain_output``: what rich would print to a pipe, for the commands that skip rich there;
-* ``_io``: JSON input from a file or stdin, output, and a closed pipe, for every command;
+* ``_plain_output``: whether rich would see a terminal, for the commands that skip rich on a
+  pipe;
+* ``_io``: JSON input from a file or stdin, JSON and text output, a closed pipe and a full
+  disk, for every command;
 * ``_exit``: :class:`ExitStatus`, from which the help texts and the docs' tables are generated.
 
 Each command module's ``register(subparsers)`` adds its commands, giving each parser a
@@ -27,8 +29,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 import k2safety
 from k2safety.cli import _batch, _check, _knowledge_base
 from k2safety.cli._exit import ExitStatus
+from k2safety.cli._io import output_errors_exit
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["ExitStatus", "Handler", "build_parser", "main"]
@@ -38,11 +43,20 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, except that a usage error exits 4: argparse's 2 means "critical" here."""
+    """argparse, except that a usage error exits 4 (argparse's 2 means "critical" here), and
+    that help which cannot be written exits 74, as any output that cannot be written does."""
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(ExitStatus.USAGE, f"{self.prog}: error: {message}\n")
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        if file is not None:
+            super().print_help(file)
+            return
+        # argparse ignores an error writing the help: a full disk must not read as success.
+        with output_errors_exit():
+            sys.stdout.write(self.format_help())
 
 
 class _VersionAction(argparse.Action):
@@ -54,7 +68,8 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
         from k2safety._knowledge import knowledge
 
-        print(f"k2safety {k2safety.__version__} (knowledge base {knowledge().version})")
+        with output_errors_exit():
+            print(f"k2safety {k2safety.__version__} (knowledge base {knowledge().version})")
         parser.exit(ExitStatus.OK)
 
 
@@ -85,6 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # output is written as UTF-8 bytes and does not go through this.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="replace")
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:
+        with output_errors_exit():  # --help, written by argparse: flushed where it can fail
+            pass
+        raise
     handler: Handler = args.handler
-    return handler(args)
+    status = handler(args)
+    with output_errors_exit():  # anything a command left unflushed
+        pass
+    return status

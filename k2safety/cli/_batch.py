@@ -3,7 +3,8 @@
 Input and output are streamed a line at a time, so memory does not grow with the file. Each
 output line is one JSON object, written with a single write and flushed, in input order:
 
-* ``{"line": 7, "report": {...}}``: the report, as ``check --format json`` prints it;
+* ``{"line": 7, "report": {...}}``: the report, as ``check --format json`` prints it except that
+  each finding names its claims by id (``--full``: the claims in full, exactly as ``check``);
 * ``{"line": 8, "error": {"kind": ..., "message": ..., "problems": [...]}}``: the line could not
   be screened. ``kind`` is ``invalid_profile`` (``problems`` lists each field and what is wrong),
   ``not_json`` (not UTF-8 or not JSON) or ``blank`` (an empty line: still a line, so it is
@@ -14,21 +15,26 @@ while standard error is a terminal. Ctrl-C stops after the line being written, s
 holds whole lines only, each answering the input line it names. The exit statuses are
 ``ExitStatus.of("batch")``: the worst line decides, as ``check`` decides for one profile, except
 that a line that cannot be screened outranks any finding.
+
+The output is never the input: an output file that is the input file (by inode, links
+included) is refused before it is opened for writing. An output that cannot be written (a full
+disk) stops the batch with ``ExitStatus.IO_ERROR``, and an output file is then cut back to the
+lines written whole.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from k2safety import ProfileError, Severity
 from k2safety._batch import screen, screen_rows
@@ -36,11 +42,17 @@ from k2safety.cli import _plain_output
 from k2safety.cli._exit import FAIL_ON, ExitStatus, HelpFormatter, exit_status, exit_status_help
 from k2safety.cli._io import (
     InputError,
+    OutputError,
+    SameFileError,
     bad_input,
-    broken_pipe_exits,
+    encode_json,
+    encode_report,
     open_input,
     open_output,
     parse_json,
+    printable,
+    source_name,
+    stop_on_broken_pipe,
 )
 
 if TYPE_CHECKING:
@@ -65,8 +77,9 @@ def register(subparsers: Subparsers) -> None:
         help="screen a JSON Lines file of profiles: one result line per input line",
         description="Screen each line of a JSON Lines file (one profile per line) and write "
         'one JSON line per input line, in order: {"line": N, "report": {...}} or {"line": N, '
-        '"error": {...}}. Streams: memory does not grow with the file. Informational, not '
-        "medical advice.",
+        '"error": {...}}. A report names its claims by id (k2safety claims lists them); '
+        "--full writes them in full. Streams: memory does not grow with the file. "
+        "Informational, not medical advice.",
         epilog=exit_status_help("batch"),
         formatter_class=HelpFormatter,
     )
@@ -78,7 +91,15 @@ def register(subparsers: Subparsers) -> None:
         "--output",
         metavar="OUT.jsonl",
         default="-",
-        help="where to write the results (replaced if it exists); standard output by default",
+        help="where to write the results (replaced if it exists; never the input file); "
+        "standard output by default",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="write each report in full, its claims with their statements, sources and "
+        "evidence, as 'check --format json' prints it (several times larger); by default a "
+        "finding names its claims by id",
     )
     parser.add_argument(
         "-j",
@@ -113,26 +134,41 @@ def run(args: argparse.Namespace) -> ExitStatus:
     with ExitStack() as stack:
         try:
             source = open_input(args.input, stack)
-            sink = open_output(args.output, stack)
         except OSError as error:
-            return bad_input(error.filename, error.strerror or error)
+            return bad_input(source_name(args.input), error.strerror or error)
+        try:
+            sink = open_output(args.output, stack, source=source)
+        except SameFileError:
+            return _same_file(args)
+        except OutputError as error:
+            print(f"k2safety: {error}", file=sys.stderr)
+            return ExitStatus.IO_ERROR
         summary = _Summary()
         # A bar would tangle with results written to the same terminal.
         results_on_terminal = args.output == "-" and sys.stdout.isatty()
         progress = None if results_on_terminal else _progress_bar(source, stack)
         interrupted = stack.enter_context(_CtrlC())
         processes = None if args.jobs == 1 else args.jobs
-        lines = enumerate(source, start=1)
+        screen_line = functools.partial(_screen_line, claims="full" if args.full else "ids")
+        lines = _numbered(source, source_name(args.input))
         try:
-            with broken_pipe_exits():
-                for output, outcome, codes in screen_rows(lines, _screen_line, processes=processes):
-                    sink.write(output)
-                    sink.flush()
-                    summary.add(outcome, codes)
-                    if progress is not None and summary.lines % _PROGRESS_EVERY == 0:
-                        progress(summary.lines)
-                    if interrupted():
-                        break
+            for output, outcome, codes in screen_rows(lines, screen_line, processes=processes):
+                sink.write(output)
+                summary.add(outcome, codes)
+                if progress is not None and summary.lines % _PROGRESS_EVERY == 0:
+                    progress(summary.lines)
+                if interrupted():
+                    break
+        except BrokenPipeError:
+            stop_on_broken_pipe()
+        except OutputError as error:
+            what = "line" if sink.lines == 1 else "lines"
+            print(f"k2safety: {error} (after {sink.lines:,} whole {what})", file=sys.stderr)
+            return ExitStatus.IO_ERROR
+        except _Unreadable as error:
+            # The lines before it are screened and written: say so, then why it stopped.
+            print(summary.render(interrupted=False), file=sys.stderr)
+            return bad_input(error.name, f"cannot read line {error.line:,}: {error.reason}")
         except Exception as error:
             # Not a property of the line (those become error lines): a bug in k2safety.
             print(_bug_report(error), file=sys.stderr)
@@ -147,6 +183,42 @@ def run(args: argparse.Namespace) -> ExitStatus:
     return exit_status(summary.worst, args.fail_on)
 
 
+def _same_file(args: argparse.Namespace) -> ExitStatus:
+    output = "standard output" if args.output == "-" else printable(args.output)
+    print(
+        f"k2safety batch: error: the output ({output}) is the input file "
+        f"({printable(source_name(args.input))}); writing the results there would destroy "
+        "the profiles: name another output file",
+        file=sys.stderr,
+    )
+    return ExitStatus.USAGE
+
+
+class _Unreadable(Exception):
+    """The input could not be read past a line: its name, the line and why (from OSError)."""
+
+    def __init__(self, name: str, line: int, reason: str) -> None:
+        super().__init__(f"{name}: cannot read line {line}: {reason}")
+        self.name = name
+        self.line = line
+        self.reason = reason
+
+
+def _numbered(source: IO[bytes], name: str) -> Iterator[tuple[int, bytes]]:
+    """Each line of ``source`` with its number, from 1; a read error raises :class:`_Unreadable`."""
+    number = 0
+    lines = iter(source)
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except OSError as error:
+            raise _Unreadable(name, number + 1, error.strerror or str(error)) from None
+        number += 1
+        yield number, line
+
+
 def _bug_report(error: Exception) -> str:
     import traceback
 
@@ -157,17 +229,19 @@ def _bug_report(error: Exception) -> str:
     )
 
 
-def _screen_line(numbered: tuple[int, bytes]) -> _Outcome:
+def _screen_line(numbered: tuple[int, bytes], claims: Literal["full", "ids"]) -> _Outcome:
     """One input line's output line; runs in the workers with ``--jobs``."""
     number, raw = numbered
     try:
-        profile = parse_json(raw, line=number)
+        result = screen(parse_json(raw, line=number))
     except InputError as problem:
         return _error_line(number, problem.kind, str(problem), ()), _INVALID, ()
-    result = screen(profile)
+    except ProfileError as error:  # read as JSON, but it would lose what it says: a key twice
+        result = error
     if isinstance(result, ProfileError):
         return _error_line(number, "invalid_profile", str(result), result.problems), _INVALID, ()
-    line = f'{{"line":{number},"report":{result.model_dump_json()}}}\n'.encode()
+    report = encode_report(result, claims=claims)
+    line = f'{{"line":{number},"report":{report}}}\n'.encode()
     severity = None if result.max_severity is None else result.max_severity.value
     return line, severity, result.codes
 
@@ -180,8 +254,7 @@ def _error_line(
         "message": message,
         "problems": [{"field": path, "problem": text} for path, text in problems],
     }
-    document = {"line": number, "error": error}
-    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (encode_json({"line": number, "error": error}) + "\n").encode()
 
 
 @dataclass

@@ -11,8 +11,12 @@ from k2safety.cli._io import (
     STDIN,
     InputError,
     bad_input,
+    encode_report,
+    output_errors_exit,
+    printable,
     read_json,
     source_name,
+    write_bytes,
     write_json,
 )
 
@@ -62,11 +66,12 @@ def _check(args: argparse.Namespace) -> ExitStatus:
     except (InputError, k2safety.ProfileError) as error:
         return bad_input(source_name(args.file), error)
     if args.format == "json":
-        write_json(report.model_dump(mode="json"))
+        write_bytes((encode_report(report, indent=2) + "\n").encode("utf-8"))
     elif args.format == "cds-hooks":
         write_json(report.to_cds_hooks())
     else:
-        _print_report(report)
+        with output_errors_exit():
+            _print_report(report)
     return exit_status(report.max_severity, args.fail_on)
 
 
@@ -89,13 +94,15 @@ def _print_report(report: k2safety.Report) -> None:
         heading = Text()
         heading.append(finding.severity.value.upper(), style=SEVERITY_STYLES[finding.severity])
         heading.append(f"  {finding.code}", style="bold")
-        heading.append(f"  {finding.title}")
+        heading.append(f"  {printable(finding.title)}")
         print_wrapped(out, heading, indent=2, first_prefix="")
-        print_wrapped(out, Text(finding.message), indent=2)
+        # A message quotes the profile, whose text may hold control characters: never raw.
+        print_wrapped(out, Text(printable(finding.message)), indent=2)
         print_wrapped(out, Text("Based on:", style="bold"), indent=2)
         for claim in finding.claims:
-            text = Text(claim.statement)
-            text.append(f"\nSource: {claim.source.title}, {claim.locator}; ", style="dim")
+            text = Text(printable(claim.statement))
+            source = printable(f"{claim.source.title}, {claim.locator}")
+            text.append(f"\nSource: {source}; ", style="dim")
             text.append(f"evidence: {evidence(claim)}.", style="dim")
             print_wrapped(out, text, indent=4, first_prefix="  - ")
     out.print()

@@ -59,8 +59,9 @@ class ExitStatus(IntEnum):
     )
     USAGE = (
         4,
-        "Usage error: an unknown command or option, a missing argument, or an unknown rule "
-        "code for `explain`.",
+        "Usage error: an unknown command or option, a missing argument, an unknown rule "
+        "code for `explain`, or for `batch` an output that is the input file (refused before "
+        "anything is written).",
     )
     # Not 1, which would read as "a warning was found".
     BUG = (
@@ -68,6 +69,12 @@ class ExitStatus(IntEnum):
         "An unexpected error, a bug in k2safety (`EX_SOFTWARE`): the traceback is on standard "
         "error and the output holds every line before the one that failed.",
         "batch",
+    )
+    IO_ERROR = (
+        74,
+        "The output cannot be written: it cannot be opened, or writing fails, as on a full "
+        "disk (`EX_IOERR`); standard error says why in one line. For `batch` an output file "
+        "then holds whole lines only, those before the failure.",
     )
     # 128 + the signal's number, as shells report a command the signal stopped.
     INTERRUPTED = (

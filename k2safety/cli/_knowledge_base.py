@@ -2,7 +2,9 @@
 profile format, for a person at a terminal or for a program reading a pipe.
 
 ``rules`` and ``explain`` write plain text themselves when not writing to a terminal, so a
-pipe into ``grep`` does not wait for rich to load; ``schema`` is JSON and never needs it.
+pipe into ``grep`` does not wait for rich to load; ``rules`` then writes one line per rule,
+whatever its length, so that each line a program reads is one whole rule. ``schema`` is JSON and
+never needs rich.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import sys
 from typing import TYPE_CHECKING
 
 import k2safety
-from k2safety._knowledge import knowledge
+from k2safety._knowledge import Knowledge, knowledge
 from k2safety.cli import _plain_output
 from k2safety.cli._exit import ExitStatus
-from k2safety.cli._io import write_json, write_text
+from k2safety.cli._io import output_errors_exit, write_json, write_text
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -67,21 +69,22 @@ def _rules(args: argparse.Namespace) -> ExitStatus:
         from k2safety.cli._rich_output import SEVERITY_STYLES, console, print_wrapped
 
         out = console()
-        for code, spec in rules.items():
-            columns = Text(code.ljust(code_width), style="bold")
-            severity = spec.severity
-            columns.append(severity.value.ljust(severity_width), style=SEVERITY_STYLES[severity])
-            print_wrapped(out, Text(spec.title), indent=len(columns), first_prefix=columns)
+        with output_errors_exit():
+            for code, spec in rules.items():
+                columns = Text(code.ljust(code_width), style="bold")
+                severity = spec.severity
+                columns.append(
+                    severity.value.ljust(severity_width), style=SEVERITY_STYLES[severity]
+                )
+                print_wrapped(out, Text(spec.title), indent=len(columns), first_prefix=columns)
         return ExitStatus.OK
-    indent = code_width + severity_width
-    width = _plain_output.text_width(_plain_output.width(), indent)
-    lines = []
-    for code, spec in rules.items():
-        prefix = code.ljust(code_width) + spec.severity.value.ljust(severity_width)
-        for line in _plain_output.wrap(spec.title, width):
-            lines.append(f"{prefix}{line}\n")
-            prefix = " " * indent
-    write_text("".join(lines))
+    # For a program: one line per rule, never wrapped, so that `grep K2-VKA` finds it whole.
+    write_text(
+        "".join(
+            f"{code.ljust(code_width)}{spec.severity.value.ljust(severity_width)}{spec.title}\n"
+            for code, spec in rules.items()
+        )
+    )
     return ExitStatus.OK
 
 
@@ -102,20 +105,27 @@ def _explain(args: argparse.Namespace) -> ExitStatus:
 
     from k2safety.cli._rich_output import console
 
-    console().print(Markdown(page, hyperlinks=False))
+    with output_errors_exit():
+        console().print(Markdown(page, hyperlinks=False))
     return ExitStatus.OK
 
 
 def _claims(args: argparse.Namespace) -> ExitStatus:
-    from rich.text import Text
-
-    from k2safety.cli._rich_output import console, evidence, print_wrapped
-
     kb = knowledge()
     cited_by = {
         claim_id: [name if kind == "rule" else f"{kind} {name}" for kind, name in owners]
         for claim_id, owners in kb.citations().items()
     }
+    with output_errors_exit():
+        _print_claims(kb, cited_by)
+    return ExitStatus.OK
+
+
+def _print_claims(kb: Knowledge, cited_by: dict[str, list[str]]) -> None:
+    from rich.text import Text
+
+    from k2safety.cli._rich_output import console, evidence, print_wrapped
+
     out = console()
     out.print(Text(f"Knowledge base {kb.version}: {len(kb.claims)} claims", style="dim"))
     for claim in kb.claims.values():
@@ -133,7 +143,6 @@ def _claims(args: argparse.Namespace) -> ExitStatus:
         if claim.background:
             body.append("\nBackground: no rule rests on it", style="dim")
         print_wrapped(out, body, indent=2)
-    return ExitStatus.OK
 
 
 def _schema(args: argparse.Namespace) -> ExitStatus:
