@@ -593,6 +593,8 @@ CLI_LAYERS = (
     "_check",
     "_batch",
     "_knowledge_base",
+    "_serve",
+    "_feedback",
     "_rich_output",
     "_plain_output",
     "_io",

@@ -7,6 +7,8 @@ Only the ``k2safety`` entry point and ``python -m k2safety`` import this package
 * ``_check``: ``check``, one profile as text, JSON or CDS Hooks;
 * ``_batch``: ``batch``, a JSON Lines file of profiles, streamed;
 * ``_knowledge_base``: ``rules``, ``explain``, ``claims`` and ``schema``;
+* ``_serve`` and ``_feedback``: ``serve`` (the CDS Hooks service) and ``feedback list``, which
+  import :mod:`k2safety.service` (extra ``service``) only when run;
 * ``_rich_output``: text through rich, imported only by a command that renders text;
 * ``_plain_output``: whether rich would see a terminal, for the commands that skip rich on a
   pipe;
@@ -27,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import k2safety
-from k2safety.cli import _batch, _check, _knowledge_base
+from k2safety.cli import _batch, _check, _feedback, _knowledge_base, _serve
 from k2safety.cli._exit import ExitStatus
 from k2safety.cli._io import output_errors_exit
 
@@ -88,7 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_subparsers(title="commands", metavar="COMMAND", required=True),
     )
     # In the order --help lists them.
-    for register in (_check.register, _knowledge_base.register, _batch.register):
+    for register in (
+        _check.register,
+        _knowledge_base.register,
+        _batch.register,
+        _serve.register,
+        _feedback.register,
+    ):
         register(subparsers)
     return parser
 
