@@ -35,7 +35,15 @@ from k2safety._engine import check
 from k2safety._errors import ProfileError
 from k2safety._matching import Match, MatchedBy
 from k2safety._normalized import NormalizedProfile, ResolvedMedication
-from k2safety._profile import DoseObject, Medication, Profile, Supplement
+from k2safety._profile import (
+    DoseObject,
+    Medication,
+    Product,
+    ProductRow,
+    Profile,
+    ServingsRange,
+    Supplement,
+)
 from k2safety._report import Finding, Report
 from k2safety._terms import Form, Goal
 from k2safety._triggers import Trigger, TriggerField
@@ -53,10 +61,13 @@ __all__ = [
     "MatchedBy",
     "Medication",
     "NormalizedProfile",
+    "Product",
+    "ProductRow",
     "Profile",
     "ProfileError",
     "Report",
     "ResolvedMedication",
+    "ServingsRange",
     "Severity",
     "Source",
     "Supplement",

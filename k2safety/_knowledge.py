@@ -608,15 +608,18 @@ def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
         )
     from k2safety import rules
 
+    # A rules module lists its rule functions in __all__ (tools such as mutmut add functions of
+    # their own to a module, so "every public function" would not do).
     for module in rules.MODULES:
-        for name, function in vars(module).items():
-            if (
-                inspect.isfunction(function)
-                and function.__module__ == module.__name__
-                and not name.startswith("_")
-            ):
-                qualified = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
-                _require(qualified in used, f"rule function {qualified} is used by no rule")
+        short = module.__name__.rsplit(".", 1)[-1]
+        listed = getattr(module, "__all__", None)
+        _require(listed is not None, f"k2safety.rules.{short} lists its rule functions in __all__")
+        for name in listed:
+            _require(f"{short}.{name}" in used, f"rule function {short}.{name} is used by no rule")
+    for function in used:
+        short, name = function.split(".")
+        module = next(m for m in rules.MODULES if m.__name__.endswith(f".{short}"))
+        _require(name in module.__all__, f"{function} is named by a rule but not in its __all__")
 
 
 def _check_vocabulary(vocabulary: _VocabularyFile, source_ids: Iterable[str]) -> None:

@@ -9,7 +9,7 @@ shows it. Everything is sorted, so the order of the lists in a profile never cha
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -19,12 +19,14 @@ from k2safety._knowledge import RULE_INPUTS, Food, Knowledge, KnowledgeError, kn
 from k2safety._matching import Match
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
-from k2safety._triggers import Trigger, supplement_trigger
+from k2safety._triggers import Trigger, not_stated_trigger, supplement_trigger
 
 __all__ = [
     "Facts",
     "MedicationList",
     "NormalizedProfile",
+    "OtherIngredient",
+    "ProductDose",
     "ResolvedMedication",
     "SupplementTotals",
     "VitaminK",
@@ -42,13 +44,55 @@ class ResolvedMedication:
     matches: tuple[Match, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ProductDose:
+    """A vitamin a product's label states per serving, as a daily amount."""
+
+    form: Form
+    most: Fraction | None
+    """The most a day, at the most servings a day, in micrograms; None if not stated."""
+    least: Fraction | None
+    """The least a day, at the fewest servings a day; None if not stated."""
+    product: str
+    """The product, as the profile names it."""
+    bound: str | None = None
+    """How the label bounds the amount ("less than 100 mcg"), if it gives a bound."""
+
+
+@dataclass(frozen=True, slots=True)
+class OtherIngredient:
+    """A row of a product's label outside k2safety's scope (calcium, vitamin A ...)."""
+
+    name: str
+    product: str
+
+
+SupplementEntry = tuple[Form, Fraction] | ProductDose | OtherIngredient
+"""A plain supplement (its form and exact amount a day), or a row of a product."""
+
+
 class NormalizedProfile(BaseModel):
     """The profile as the rules see it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mcg_per_day: dict[Form, Fraction]
-    """Exact total per day of each planned form, in micrograms; forms not planned are absent."""
+    """Exact total per day of each planned form, in micrograms; forms not planned are absent.
+    With products taken a range of servings a day, the largest total (the most servings)."""
+    mcg_per_day_min: dict[Form, Fraction] = {}
+    """The smallest total per day (the fewest servings), for the forms where it differs from
+    :attr:`mcg_per_day`; empty when no product gives a range of servings."""
+    dose_not_stated: tuple[Form, ...] = ()
+    """Forms a product's label names without stating their amount (a blend): screened as
+    present, their dose unchecked."""
+    products: tuple[str, ...] = ()
+    """The products given as labels state them, by name, sorted."""
+    label_bounds: tuple[str, ...] = ()
+    """Amounts a label gives only as a bound, e.g. "MK-7: less than 100 mcg per serving (K2
+    drops)"; the stated number is the amount checked."""
+    other_ingredients: tuple[str, ...] = ()
+    """Rows of products outside k2safety's scope (calcium, vitamin A ...), kept and not
+    screened, as "ingredient (product)", sorted."""
     k2_entries: int
     """How many supplements are vitamin K2 (MK-7, MK-4 or K2 with no form)."""
     medications: tuple[ResolvedMedication, ...]
@@ -87,13 +131,20 @@ class SupplementTotals:
     """The planned supplements, summed per form."""
 
     totals: Mapping[Form, Fraction]
-    """Exact total per day of each planned form, in micrograms, in the order of :class:`Form`."""
+    """Exact total per day of each planned form, in micrograms, in the order of :class:`Form`
+    (the largest, with products taken a range of servings a day)."""
     k2_entries: int
     """How many supplements are vitamin K2 (MK-7, MK-4 or K2 with no form)."""
     k2_totals: Mapping[Form, Fraction]
     """The planned forms of vitamin K2 and their totals."""
     triggers: Mapping[Form, Trigger]
     """Each planned form and its total, as the trigger a finding shows."""
+    least: Mapping[Form, Fraction] = field(default_factory=dict)
+    """The smallest total per day, for the forms where it differs from :attr:`totals`."""
+    not_stated: Mapping[Form, tuple[str, ...]] = field(default_factory=dict)
+    """Forms a product names without stating their amount, with those products."""
+    bounds: Mapping[Form, str] = field(default_factory=dict)
+    """Forms whose amount a label gives only as a bound, and the bounds as text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +159,14 @@ class VitaminK:
     """Each of those forms and its total, as the trigger a finding shows."""
     foods: tuple[Food, ...]
     """The foods eaten that are a notable source of vitamin K."""
+    not_stated: tuple[Form, ...] = ()
+    """Forms of vitamin K a product names without stating their amount (also in ``labels``
+    and ``triggers``, not in ``totals``)."""
+
+    @property
+    def labels_forms(self) -> tuple[Form, ...]:
+        """The forms ``labels`` name, in the same order."""
+        return (*self.totals, *(form for form in self.not_stated if form not in self.totals))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +204,7 @@ if Facts._fields != RULE_INPUTS:  # the loader joins rules to facts by these pos
 
 def normalize(
     medications: Collection[ResolvedMedication],
-    supplements: Iterable[tuple[Form, Fraction]],
+    supplements: Iterable[SupplementEntry],
     foods: Collection[str],
     goals: Collection[Goal],
     conditions: Collection[str],
@@ -156,34 +215,68 @@ def normalize(
     summed: dict[Form, Fraction] = {}
     k2_entries = 0
     k2_forms = kb.k2_forms
-    for form, amount in supplements:
-        summed[form] = summed[form] + amount if form in summed else amount
-        k2_entries += form in k2_forms
+    products: _Products | None = None
+    for entry in supplements:
+        if type(entry) is tuple:
+            form, amount = entry
+            summed[form] = summed[form] + amount if form in summed else amount
+            k2_entries += form in k2_forms
+        else:
+            products = products or _Products()
+            products.add(entry)  # type: ignore[arg-type]
+    least: dict[Form, Fraction] = {}
+    not_stated: dict[Form, tuple[str, ...]] = {}
+    if products is not None:
+        k2_entries += products.add_to(summed, least, k2_forms)
+        not_stated = {
+            f: tuple(sorted(products.not_stated[f]))
+            for f in _FORM_ORDER
+            if f in products.not_stated
+        }
     totals = summed if len(summed) < 2 else {f: summed[f] for f in _FORM_ORDER if f in summed}
     triggers: dict[Form, Trigger] = {}
     k2_totals: dict[Form, Fraction] = {}
     vitamin_k: dict[Form, Fraction] = {}
     vitamin_k_forms = kb.vitamin_k_forms
     for form, amount in totals.items():
-        triggers[form] = supplement_trigger(form, amount)
+        triggers[form] = supplement_trigger(form, amount, least.get(form))
         if form in vitamin_k_forms:
             vitamin_k[form] = amount
             if form in k2_forms:
                 k2_totals[form] = amount
+    unstated_k = tuple(form for form in not_stated if form in vitamin_k_forms)
+    k_triggers = {form: triggers[form] for form in vitamin_k}
+    for form in unstated_k:
+        k_triggers.setdefault(form, not_stated_trigger(form, not_stated[form]))
+    k_forms = [*vitamin_k, *(form for form in unstated_k if form not in vitamin_k)]
+    labels = tuple(
+        kb.ingredient_of[form].label
+        if products is None or form not in products.names
+        else f"{kb.ingredient_of[form].label} in {', '.join(sorted(products.names[form]))}"
+        for form in k_forms
+    )
     resolved = _sorted_medications(medications)
     unrecognized = tuple(medication.given for medication in resolved if not medication.matches)
     food_ids, food_entries, unknown_foods = _foods(foods, kb) if foods else _NO_FOODS
     goal_labels = {goal: kb.goal_labels[goal] for goal in sorted(set(goals))} if goals else {}
     condition_list = tuple(sorted(set(conditions))) if conditions else ()
+    bounds = products.bounds_by_form() if products is not None else {}
     facts = Facts(
         supplements=SupplementTotals(
-            totals=totals, k2_entries=k2_entries, k2_totals=k2_totals, triggers=triggers
+            totals=totals,
+            k2_entries=k2_entries,
+            k2_totals=k2_totals,
+            triggers=triggers,
+            least=least,
+            not_stated=not_stated,
+            bounds=bounds,
         ),
         vitamin_k=VitaminK(
             totals=vitamin_k,
-            labels=tuple(kb.ingredient_of[form].label for form in vitamin_k),
-            triggers={form: triggers[form] for form in vitamin_k},
+            labels=labels,
+            triggers=k_triggers,
             foods=tuple(food for food in food_entries if food.supplies in vitamin_k_forms),
+            not_stated=unstated_k,
         ),
         medications=MedicationList(resolved=resolved, unrecognized=unrecognized),
         drug_classes=_by_class(resolved),
@@ -193,6 +286,15 @@ def normalize(
         conditions=condition_list,
         medical_supervision=medical_supervision,
     )
+    extra: dict[str, object] = {}
+    if products is not None:
+        extra = {
+            "mcg_per_day_min": least,
+            "dose_not_stated": tuple(not_stated),
+            "products": tuple(sorted(products.all_names)),
+            "label_bounds": tuple(sorted(products.bounds)),
+            "other_ingredients": tuple(sorted(products.others)),
+        }
     profile = NormalizedProfile(
         mcg_per_day=totals,
         k2_entries=k2_entries,
@@ -203,8 +305,58 @@ def normalize(
         goals=tuple(goal_labels),
         conditions=condition_list,
         medical_supervision=medical_supervision,
+        **extra,
     )
     return facts, profile
+
+
+class _Products:
+    """The rows of the products in a profile, gathered for :func:`normalize`."""
+
+    def __init__(self) -> None:
+        self.most: dict[Form, Fraction] = {}
+        self.least: dict[Form, Fraction] = {}
+        self.not_stated: dict[Form, set[str]] = {}
+        self.names: dict[Form, set[str]] = {}
+        self.k2_products: set[str] = set()
+        self.all_names: set[str] = set()
+        self.bounds: set[str] = set()
+        self.bound_forms: dict[Form, list[str]] = {}
+        self.others: set[str] = set()
+
+    def add(self, entry: ProductDose | OtherIngredient) -> None:
+        self.all_names.add(entry.product)
+        if isinstance(entry, OtherIngredient):
+            self.others.add(f"{entry.name} ({entry.product})")
+            return
+        form = entry.form
+        self.names.setdefault(form, set()).add(entry.product)
+        if entry.most is None or entry.least is None:
+            self.not_stated.setdefault(form, set()).add(entry.product)
+        else:
+            self.most[form] = self.most.get(form, Fraction(0)) + entry.most
+            self.least[form] = self.least.get(form, Fraction(0)) + entry.least
+        if entry.bound is not None:
+            text = f"{form.value}: {entry.bound} per serving ({entry.product})"
+            self.bounds.add(text)
+            self.bound_forms.setdefault(form, []).append(text)
+        if form in knowledge().k2_forms:
+            self.k2_products.add(entry.product)
+
+    def add_to(
+        self, summed: dict[Form, Fraction], least: dict[Form, Fraction], k2_forms: frozenset[Form]
+    ) -> int:
+        """Add the products' totals to ``summed`` (plain entries already in it); fill ``least``
+        with the smallest totals that differ; return how many products hold vitamin K2."""
+        for form, most in self.most.items():
+            plain = summed.get(form, Fraction(0))
+            summed[form] = plain + most
+            if self.least[form] != most:
+                least[form] = plain + self.least[form]
+        return len(self.k2_products)
+
+    def bounds_by_form(self) -> dict[Form, str]:
+        return {form: "; ".join(sorted(texts)) for form, texts in self.bound_forms.items()}
 
 
 def _sorted_medications(

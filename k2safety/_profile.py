@@ -17,18 +17,24 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
+    Tag,
     ValidationError,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from k2safety import _profile_schema as schema
+from k2safety._caches import text_memo
 from k2safety._errors import ProfileError
 from k2safety._knowledge import decimal_text, knowledge
 from k2safety._matching import Match, match_medication
+from k2safety._normalized import OtherIngredient, ProductDose
 from k2safety._profile_errors import describe, profile_error
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
@@ -40,14 +46,21 @@ __all__ = [
     "DoseObject",
     "EntryProblem",
     "Medication",
+    "Product",
+    "ProductRow",
     "Profile",
+    "ServingsRange",
     "Supplement",
     "atc_code",
     "daily_amount",
     "goal_named",
     "ingredient_form",
     "medication_label",
+    "product_name",
+    "product_row",
+    "product_rows",
     "rxnorm_id",
+    "servings_range",
 ]
 
 MAX_ENTRIES = 100
@@ -66,17 +79,193 @@ class EntryProblem(ValueError):
 
 
 def ingredient_form(value: object) -> Form:
-    """The form an ingredient name denotes, e.g. ``"menaquinone-7"`` → ``Form.MK7``."""
+    """The form an ingredient name denotes, e.g. ``"menaquinone-7"`` → ``Form.MK7``.
+
+    Names are read as labels print them: case, separators, every kind of dash and the marks
+    ®, ™, ©, ℠ do not matter; "(as …)" names the form of the vitamin the name starts with,
+    "(from …)" its source (ignored), and a bare parenthesis another name of it, nested or not.
+    A word marked ® or ™ is a brand: it is read as a name when it is one ("MenaQ7®"), else
+    dropped when the rest names the form; two names side by side must both be known and agree
+    ("MenaQ7 Menaquinone-7"). The name and its parentheses must agree, and the
+    most specific of them is the form: "Vitamin K (as MenaQ7® Menaquinone-7)" is MK-7.
+
+    >>> ingredient_form("Vitamin K2 (as MK\u20117) (from natto)").value
+    'MK-7'
+    >>> ingredient_form("Vitamin D (as cholecalciferol (D3))").value
+    'D3'
+    """
     if not isinstance(value, str):
         raise EntryProblem("must be text naming an ingredient, e.g. 'MK-7'")
-    ingredient = knowledge().ingredient_terms.get(fold(value))
-    if ingredient is None:
-        accepted = ", ".join(i.form for i in knowledge().ingredients)
+    form = _form_of(value)
+    if form is None:
         raise EntryProblem(
-            f"{describe(value)} is not a known ingredient; accepted: {accepted} (or aliases "
-            "such as mk7, menaquinone-7, menatetrenone, vitamin k2, phylloquinone, cholecalciferol)"
+            f"{describe(value)} is not a known ingredient; {_accepted_ingredients()}"
         )
-    return ingredient.form
+    return form
+
+
+def _form_of(value: str) -> Form | None:
+    """The form ``value`` names, or None."""
+    ingredient = knowledge().ingredient_terms.get(fold(value))
+    if ingredient is not None:
+        return ingredient.form
+    if len(value) > MAX_TEXT:
+        return None
+    read = _read_label_name(value)
+    return Form(read) if read not in _NOT_A_FORM else None
+
+
+_OTHER, _VITAMIN = "", "?"
+_NOT_A_FORM = (_OTHER, _VITAMIN)
+
+
+def _label_name_uncached(text: str) -> str:
+    """What a label's name is: its form's value; else "?" if it names vitamin K or D (so a
+    product refuses it) or "" for another ingredient (kept in a product, not screened)."""
+    form = _label_form(text)
+    if form is not None:
+        return form.value
+    return _VITAMIN if _names_a_vitamin(text) else _OTHER
+
+
+_read_label_name = text_memo("ingredient name", _label_name_uncached)
+
+
+def _accepted_ingredients() -> str:
+    kb = knowledge()
+    forms = ", ".join(i.form for i in kb.ingredients)
+    return (
+        f"accepted: {forms} (K and D: vitamin K or D of unstated form), or their names as "
+        "labels print them, such as mk7, menaquinone-7, "
+        "MenaQ7, menatetrenone, vitamin K2, phylloquinone, phytonadione, vitamin K, "
+        "cholecalciferol, ergocalciferol, and 'Vitamin K2 (as menaquinone-7) (from natto)'"
+    )
+
+
+_MARKS = "\u00ae\u2122\u00a9\u2120"  # ®, ™, ©, ℠ (taken off before NFKC makes ™ "TM")
+_BRAND = re.compile(rf"(\S+?)\s*[{_MARKS}]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d\u00ad\u058a\u05be]")
+
+
+class _Conflict(Exception):
+    """A label name whose parts name different forms."""
+
+
+def _label_form(text: str) -> Form | None:
+    """The form a label's name denotes, or None if it names none (or names two)."""
+    try:
+        return _name_form(_DASHES.sub("-", text), depth=0)
+    except _Conflict:
+        return None
+
+
+def _name_form(text: str, *, depth: int) -> Form | None:
+    if depth > 3:
+        return None
+    split = _parenthesized(text)
+    if split is None:
+        return None
+    head, groups = split
+    forms = [_term_form(head)]
+    for group in groups:
+        words = fold(group.replace("(", " ").replace(")", " ")).split()
+        if not words:
+            return None
+        if words[0] == "from":
+            continue  # the source (natto, chickpea): not a form
+        inner = group.strip()
+        if words[0] == "as":
+            inner = inner[inner.casefold().index("as") + 2 :]
+        forms.append(_name_form(inner, depth=depth + 1))
+    if any(form is None for form in forms):
+        return None
+    return _narrowest([form for form in forms if form is not None])
+
+
+def _parenthesized(text: str) -> tuple[str, list[str]] | None:
+    """The text outside parentheses, and the text inside each outermost pair."""
+    head: list[str] = []
+    groups: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        if char == "(":
+            if depth:
+                current.append(char)
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth:
+                current.append(char)
+            else:
+                groups.append("".join(current))
+                current = []
+        elif depth:
+            current.append(char)
+        else:
+            head.append(char)
+    if depth:
+        return None
+    return "".join(head), groups
+
+
+def _term_form(text: str) -> Form | None:
+    """The form a name without parentheses denotes, brand marks read as :func:`ingredient_form`
+    says."""
+    terms = knowledge().ingredient_terms
+    plain = fold(re.sub(f"[{_MARKS}]", " ", text))
+    if not plain:
+        return None
+    found = terms.get(plain)
+    if found is not None:
+        return found.form
+    brands = _BRAND.findall(text)
+    if not brands:
+        # A brand printed without its mark before the name it stands for ("MenaQ7
+        # Menaquinone-7"): two names, both known, that agree.
+        words = plain.split(" ")
+        for cut in range(1, len(words)):
+            first, second = terms.get(" ".join(words[:cut])), terms.get(" ".join(words[cut:]))
+            if first is not None and second is not None:
+                return _narrowest([first.form, second.form])
+        return None
+    rest = fold(re.sub(f"[{_MARKS}]", " ", _BRAND.sub(" ", text)))
+    forms = [terms[fold(b)].form for b in brands if fold(b) in terms]
+    if rest:
+        if rest not in terms:
+            return None
+        forms.append(terms[rest].form)
+    return _narrowest(forms) if forms else None
+
+
+def _broader(form: Form) -> Form | None:
+    """The form ``form`` narrows, by its families: MK-7 narrows K2, K2 and K1 narrow K, D3 and
+    D2 narrow D."""
+    kb = knowledge()
+    if form in kb.k2_forms and form is not Form.K2:
+        return Form.K2
+    if form in kb.vitamin_k_forms and form is not Form.K:
+        return Form.K
+    if form in kb.iu_forms and form is not Form.D:
+        return Form.D
+    return None
+
+
+def _lineage(form: Form) -> list[Form]:
+    line = [form]
+    while (broader := _broader(line[-1])) is not None:
+        line.append(broader)
+    return line
+
+
+def _narrowest(forms: list[Form]) -> Form:
+    narrowest = max(forms, key=lambda form: len(_lineage(form)))
+    lineage = _lineage(narrowest)
+    if any(form not in lineage for form in forms):
+        raise _Conflict
+    return narrowest
 
 
 def goal_named(value: object) -> Goal:
@@ -118,6 +307,98 @@ def daily_amount(form: Form, dose: str | dict[str, Any], per: Period | None) -> 
             "check the number and the unit"
         )
     return amount
+
+
+MAX_SERVINGS = 100
+"""The most servings a day a product entry may give (more is a slip, not a label)."""
+
+_BOUNDS = {"<": "less than", ">": "more than", "\u2264": "at most", "\u2265": "at least"}
+
+
+def servings_range(value: object) -> tuple[Fraction, Fraction]:
+    """The fewest and the most servings a day: a number, or ``{"min": n, "max": m}``."""
+    if isinstance(value, dict):
+        if set(value) != {"min", "max"}:
+            raise EntryProblem('must be a number or an object {"min": 1, "max": 3}')
+        low, high = _servings(value["min"]), _servings(value["max"])
+        if low > high:
+            raise EntryProblem(f"'min' ({decimal_text(low)}) is more than 'max'")
+        return low, high
+    count = _servings(value)
+    return count, count
+
+
+def _servings(value: object) -> Fraction:
+    if type(value) is int and 0 < value <= MAX_SERVINGS:
+        return Fraction(value)
+    try:
+        number = plain_number(value)
+    except DoseProblem:
+        raise EntryProblem(
+            'must be a number of servings a day, e.g. 2, or {"min": 1, "max": 3}'
+        ) from None
+    count = Fraction(repr(number)) if isinstance(number, float) else Fraction(number)
+    if not 0 < count <= MAX_SERVINGS:
+        raise EntryProblem(
+            f"must be more than 0 and at most {MAX_SERVINGS} servings a day, got {number!r}"
+        )
+    return count
+
+
+def product_row(
+    product: str, servings: tuple[Fraction, Fraction], ingredient: object, amount: object
+) -> ProductDose | OtherIngredient:
+    """One row of a product's label as a daily amount: a vitamin k2safety screens (its exact
+    amount per serving times the fewest and the most servings a day; no amount is "not
+    stated"), or another ingredient, kept and not screened. A row that names vitamin K or D
+    but no form k2safety knows is refused rather than set aside."""
+    if not isinstance(ingredient, str):
+        raise EntryProblem("must be text naming an ingredient, e.g. 'Vitamin K2 (as MK-7)'")
+    form = _form_of(ingredient)
+    if form is None:
+        if len(ingredient) > MAX_TEXT or _read_label_name(ingredient) != _OTHER:
+            ingredient_form(ingredient)  # raises, saying what is accepted
+        return OtherIngredient(name=ingredient.strip(), product=product)
+    if amount is None:
+        return ProductDose(form=form, most=None, least=None, product=product)
+    bound = None
+    if isinstance(amount, str):
+        stripped = amount.strip()
+        if stripped[:1] in _BOUNDS:
+            bound = f"{_BOUNDS[stripped[0]]} {stripped[1:].strip()}"
+            amount = stripped[1:]
+    try:
+        per_serving = daily_amount(form, amount, "day")  # type: ignore[arg-type]
+    except DoseProblem as problem:
+        if problem.about_per:
+            raise DoseProblem(
+                f"{amount!r} is a rate; a row gives the amount in one serving, e.g. '100 mcg'"
+            ) from None
+        raise
+    low, high = servings
+    if high == 1:  # one serving a day: the amount is the daily amount, checked already
+        return ProductDose(
+            form=form, most=per_serving, least=per_serving, product=product, bound=bound
+        )
+    most = per_serving * high
+    largest = knowledge().threshold("largest_daily_dose")
+    if most > largest:
+        raise DoseProblem(
+            f"{decimal_text(high)} servings a day make more than {decimal_text(largest)} mcg a "
+            "day, the most k2safety accepts of one supplement; check the number and the unit"
+        )
+    least = most if low == high else per_serving * low
+    return ProductDose(form=form, most=most, least=least, product=product, bound=bound)
+
+
+def _names_a_vitamin(name: str) -> bool:
+    """Whether a row's name mentions a vitamin k2safety screens (vitamin K or D, or a name of
+    one of their forms), so that a misspelled form is refused, not set aside as another
+    ingredient."""
+    folded = f" {fold(_DASHES.sub('-', re.sub(r'[()]', ' ', name)))} "
+    return any(f" {term} " in folded for term in knowledge().ingredient_terms) or any(
+        f" {word}" in folded for word in ("vitamin k", "vitamin d", "menaquin", "calciferol")
+    )
 
 
 def _dose_text(dose: dict[str, Any]) -> str:
@@ -250,6 +531,125 @@ class Supplement(_Frozen):
         return self
 
 
+def _servings_shape(value: object) -> object:
+    if type(value) is int and 0 < value <= MAX_SERVINGS:
+        return value
+    try:
+        servings_range(value)
+    except EntryProblem as problem:
+        raise _fail(str(problem)) from None
+    if isinstance(value, dict):
+        return ServingsRange.model_construct(
+            min=plain_number(value["min"]), max=plain_number(value["max"])
+        )
+    return plain_number(value)
+
+
+_Servings = (
+    Annotated[StrictInt, Field(gt=0, le=MAX_SERVINGS)]
+    | Annotated[StrictFloat, Field(gt=0, le=MAX_SERVINGS, allow_inf_nan=False)]
+)
+
+
+class ServingsRange(_Frozen):
+    """The fewest and the most servings a day, e.g. ``{"min": 1, "max": 3}``."""
+
+    min: _Servings
+    max: _Servings
+
+
+class ProductRow(_Frozen):
+    """One row of a label's Supplement Facts: an ingredient and its amount in one serving."""
+
+    ingredient: Annotated[
+        _Text,
+        Field(
+            description="The row's name as the label prints it, e.g. 'Vitamin K2 (as "
+            "menaquinone-7) (from natto)'. Rows outside k2safety's scope (calcium, vitamin A "
+            "...) are kept and not screened."
+        ),
+    ]
+    amount: _DoseField | None = Field(
+        default=None,
+        description="The amount in one serving; null when the label does not state it (a "
+        "blend). Text may start with '<' or '>' for an amount the label gives as a bound.",
+    )
+
+
+class Product(_Frozen):
+    """A product as its label states it: amounts per serving, and servings a day."""
+
+    product: _Text
+    servings_per_day: Annotated[
+        _Servings | ServingsRange,
+        BeforeValidator(_servings_shape),
+        Field(description='Servings a day: a number, or {"min": 1, "max": 3}.'),
+    ]
+    per_serving: Annotated[tuple[ProductRow, ...], Field(min_length=1, max_length=MAX_ENTRIES)]
+    label_id: _Text | None = Field(
+        default=None, description="Where the label comes from, e.g. 'DSLD 12345'."
+    )
+
+    @property
+    def rows(self) -> tuple[ProductDose | OtherIngredient, ...]:
+        """Each row read: its form and daily amounts, or another ingredient."""
+        servings = self.servings_per_day
+        raw: object = (
+            {"min": servings.min, "max": servings.max}
+            if isinstance(servings, ServingsRange)
+            else servings
+        )
+        return product_rows(self.product, self.label_id, raw, self._raw_rows())
+
+    def _raw_rows(self) -> list[tuple[str, object]]:
+        return [
+            (
+                row.ingredient,
+                row.amount
+                if row.amount is None or isinstance(row.amount, str)
+                else {"value": row.amount.value, "unit": row.amount.unit},
+            )
+            for row in self.per_serving
+        ]
+
+    @model_validator(mode="after")
+    def _read_rows(self) -> Self:
+        servings = servings_range(
+            {"min": self.servings_per_day.min, "max": self.servings_per_day.max}
+            if isinstance(self.servings_per_day, ServingsRange)
+            else self.servings_per_day
+        )
+        name = product_name(self.product, self.label_id)
+        for index, (ingredient, amount) in enumerate(self._raw_rows()):
+            try:
+                product_row(name, servings, ingredient, amount)
+            except EntryProblem as problem:
+                raise _fail(str(problem), field=f"per_serving[{index}].ingredient") from None
+            except DoseProblem as problem:
+                raise _fail(str(problem), field=f"per_serving[{index}].amount") from None
+        return self
+
+
+def product_name(product: str, label_id: str | None) -> str:
+    """How findings name a product: its name, and where its label comes from."""
+    return product if label_id is None else f"{product} ({label_id})"
+
+
+def product_rows(
+    product: str, label_id: str | None, servings: object, rows: list[tuple[str, object]]
+) -> tuple[ProductDose | OtherIngredient, ...]:
+    """Every row of a product, read by :func:`product_row`."""
+    counts = servings_range(servings)
+    name = product_name(product, label_id)
+    return tuple(product_row(name, counts, ingredient, amount) for ingredient, amount in rows)
+
+
+def _supplement_tag(value: object) -> str:
+    if isinstance(value, Product) or (isinstance(value, dict) and "product" in value):
+        return "Product"
+    return "Supplement"
+
+
 def _optional(function: Any, wrong_type: str | None) -> Any:
     def validate(value: object) -> object:
         if not isinstance(value, str):
@@ -354,7 +754,20 @@ class Profile(_Frozen):
             "atc, rxnorm.",
         ),
     ] = ()
-    supplements: Annotated[tuple[Supplement, ...], Field(max_length=MAX_ENTRIES)] = ()
+    supplements: Annotated[
+        tuple[
+            Annotated[
+                Annotated[Supplement, Tag("Supplement")] | Annotated[Product, Tag("Product")],
+                Discriminator(_supplement_tag),
+            ],
+            ...,
+        ],
+        Field(
+            max_length=MAX_ENTRIES,
+            description="Each a supplement (ingredient, dose, per) or a product as its label "
+            "states it (product, servings_per_day, per_serving).",
+        ),
+    ] = ()
     foods: Annotated[tuple[_Text, ...], Field(max_length=MAX_ENTRIES)] = ()
     goals: Annotated[
         tuple[

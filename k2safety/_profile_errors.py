@@ -14,7 +14,10 @@ __all__ = ["describe", "profile_error"]
 _FIELDS_BY_PARENT = {
     "": "medications, supplements, foods, goals, conditions, medical_supervision",
     "medications": "name, atc, rxnorm",
-    "supplements": "ingredient, dose, per",
+    "supplements": "ingredient, dose, per (or, for a product: product, servings_per_day, "
+    "per_serving, label_id)",
+    "per_serving": "ingredient, amount",
+    "servings_per_day": "min, max",
     "dose": "value, unit",
 }
 
@@ -54,7 +57,9 @@ def _path(detail: ErrorDetails) -> tuple[str, str]:
 def _is_tag(part: int | str) -> bool:
     # Union members and validator wrappers show up in pydantic's locations; a person needs
     # only the field names and list positions.
-    return isinstance(part, str) and (part in {"str", "DoseObject", "Medication"} or "[" in part)
+    return isinstance(part, str) and (
+        part in {"str", "DoseObject", "Medication", "Supplement", "Product"} or "[" in part
+    )
 
 
 def _explain(detail: ErrorDetails, path: str, parent: str) -> str:

@@ -196,16 +196,38 @@ def dose_unit_schema() -> JsonSchemaValue:
     }
 
 
+LABEL_NAME_CHARACTERS = (
+    "()\u00ae\u2122\u00a9\u2120\u00ad\u058a\u05be\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63"
+)
+"""What marks an ingredient name as a label prints it: parentheses ("(as MK-7)"), brand marks
+and dashes other than "-". Which form such a name denotes takes k2safety's reading."""
+
+
 def ingredient_schema() -> JsonSchemaValue:
     kb = knowledge()
     names = [name for i in kb.ingredients for name in (i.form, *i.aliases)]
     forms = ", ".join(i.form for i in kb.ingredients)
     return {
         "type": "string",
-        "pattern": folded_terms_pattern(sorted({fold(name) for name in names})),
-        "description": f"The ingredient: {forms}, or an alias (see examples). Case is ignored, "
-        "and '-', '_' and white space are alike. Stored as its form.",
-        "examples": sorted(set(names), key=str.casefold),
+        "anyOf": [
+            {"pattern": folded_terms_pattern(sorted({fold(name) for name in names}))},
+            {
+                "pattern": f"[{LABEL_NAME_CHARACTERS}]",
+                "maxLength": 200,
+                "description": "A name as a label prints it, e.g. 'Vitamin K2 (as "
+                "menaquinone-7) (from natto)' or 'Vitamin K (as MenaQ7\u00ae Menaquinone-7)': "
+                "k2safety reads which form it names.",
+            },
+        ],
+        "description": f"The ingredient: {forms} (K and D: vitamin K or D of unstated form), "
+        "or an alias (see examples), or a name as a label prints it with '(as ...)', "
+        "'(from ...)', brand marks and dashes. Case is ignored, and '-', '_' and white space "
+        "are alike. Stored as its form.",
+        "examples": [
+            *sorted(set(names), key=str.casefold),
+            "Vitamin K2 (as menaquinone-7) (from natto)",
+            "Vitamin D (as cholecalciferol (D3))",
+        ],
     }
 
 
@@ -237,10 +259,15 @@ def profile_description() -> str:
         "What a person takes and plans: the input to k2safety check. Every field is optional. "
         "A JSON Schema validator checks the fields, the lists, the text and the names; "
         "k2safety checks more before it screens: it reads each dose, refusing one whose "
-        "number or unit it cannot read, whose unit is not a mass (or IU, for vitamin D3 "
-        "only), or whose amount is not more than zero or is more than "
+        "number or unit it cannot read (or a count such as '2 softgels' without a strength), "
+        "whose unit is not a mass (or IU, for vitamin D only), or whose amount is not more "
+        "than zero or is more than "
         f"{decimal_text(largest)} mcg a day; and it refuses 'per' with a dose that is "
-        "already a rate (such as '180 mcg/day'), which only reading the unit can tell. The "
+        "already a rate (such as '180 mcg/day'), which only reading the unit can tell. It "
+        "reads which form an ingredient name printed as on a label denotes ('Vitamin K2 (as "
+        "MK-7)'), refusing one whose parts disagree or name no form; in a product, a row "
+        "whose name is no form of vitamin K or D is kept as another ingredient, and one that "
+        "names vitamin K or D but no form k2safety knows is refused. The "
         "names of ingredients and goals may also be written in Unicode compatibility forms "
         "other than full-width ones (ligatures such as 'ﬁ', circled digits such as '⑦'): "
         "k2safety reads them, the schema does not list them."

@@ -15,17 +15,19 @@ from fractions import Fraction
 from typing import Any, cast
 
 from k2safety._matching import match_medication, match_name
-from k2safety._normalized import ResolvedMedication
+from k2safety._normalized import ResolvedMedication, SupplementEntry
 from k2safety._profile import (
     MAX_ENTRIES,
     MAX_TEXT,
     EntryProblem,
+    Product,
     Profile,
     atc_code,
     daily_amount,
     goal_named,
     ingredient_form,
     medication_label,
+    product_rows,
     rxnorm_id,
 )
 from k2safety._terms import Form, Goal
@@ -35,13 +37,14 @@ __all__ = ["Entries", "NotPlain", "entries_of_json", "entries_of_profile"]
 
 Entries = tuple[
     list[ResolvedMedication],
-    list[tuple[Form, Fraction]],
+    list[SupplementEntry],
     list[str],
     list[Goal],
     list[str],
     bool,
 ]
-"""Medications resolved, supplements as (form, exact mcg a day), foods, goals, conditions, and
+"""Medications resolved, supplements as (form, exact mcg a day) or the rows of products, foods,
+goals, conditions, and
 whether a doctor supervises: the arguments of :func:`k2safety._normalized.normalize`."""
 
 
@@ -53,6 +56,8 @@ _LISTS = (list, tuple)
 _MEDICATION_KEYS = frozenset({"name", "atc", "rxnorm"})
 _SUPPLEMENT_KEYS = frozenset({"ingredient", "dose", "per"})
 _PERIODS = frozenset({"day", "week"})
+_PRODUCT_KEYS = frozenset({"product", "servings_per_day", "per_serving", "label_id"})
+_ROW_KEYS = frozenset({"ingredient", "amount"})
 
 
 def entries_of_json(data: object) -> Entries:
@@ -60,7 +65,7 @@ def entries_of_json(data: object) -> Entries:
     if type(data) is not dict:
         raise NotPlain
     medications: list[ResolvedMedication] = []
-    supplements: list[tuple[Form, Fraction]] = []
+    supplements: list[SupplementEntry] = []
     foods: list[str] = []
     goals: list[Goal] = []
     conditions: list[str] = []
@@ -79,7 +84,12 @@ def entries_of_json(data: object) -> Entries:
             if field == "medications":
                 medications = [_medication(entry) for entry in value]
             elif field == "supplements":
-                supplements = [_supplement(entry) for entry in value]
+                supplements = []
+                for entry in value:
+                    if type(entry) is dict and "product" in entry:
+                        supplements.extend(_product(entry))
+                    else:
+                        supplements.append(_supplement(entry))
             elif field == "foods":
                 foods = [_text(entry) for entry in value]
             elif field == "conditions":
@@ -100,7 +110,15 @@ def entries_of_profile(profile: Profile) -> Entries:
             ResolvedMedication(given=medication.label, matches=medication.matches)
             for medication in profile.medications
         ],
-        [(supplement.ingredient, supplement.mcg_per_day) for supplement in profile.supplements],
+        [
+            entry
+            for supplement in profile.supplements
+            for entry in (
+                supplement.rows
+                if isinstance(supplement, Product)
+                else ((supplement.ingredient, supplement.mcg_per_day),)
+            )
+        ],
         list(profile.foods),
         list(profile.goals),
         list(profile.conditions),
@@ -174,3 +192,36 @@ def _plain_dose_object(dose: dict[Any, Any]) -> None:
     unit = dose["unit"]
     if type(unit) is not str or not 0 < len(unit) <= 32:
         raise NotPlain
+
+
+def _product(value: dict[Any, Any]) -> tuple[SupplementEntry, ...]:
+    if not value.keys() <= _PRODUCT_KEYS:
+        raise NotPlain
+    try:
+        name, servings, rows = value["product"], value["servings_per_day"], value["per_serving"]
+    except KeyError:
+        raise NotPlain from None
+    label_id = value.get("label_id")
+    name = _text(name)
+    label_id = None if label_id is None else _text(label_id)
+    if type(servings) is dict:
+        if servings.keys() != {"min", "max"}:
+            raise NotPlain
+        numbers: tuple[object, ...] = (servings["min"], servings["max"])
+    else:
+        numbers = (servings,)
+    if any(type(number) not in (int, float) for number in numbers):
+        raise NotPlain
+    if type(rows) not in _LISTS or not 0 < len(rows) <= MAX_ENTRIES:
+        raise NotPlain
+    read: list[tuple[str, object]] = []
+    for row in rows:
+        if type(row) is not dict or not row.keys() <= _ROW_KEYS or "ingredient" not in row:
+            raise NotPlain
+        amount = row.get("amount")
+        if type(amount) is dict:
+            _plain_dose_object(amount)
+        elif amount is not None and type(amount) is not str:
+            raise NotPlain
+        read.append((_text(row["ingredient"]), amount))
+    return product_rows(name, label_id, servings, read)

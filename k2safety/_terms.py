@@ -21,6 +21,11 @@ class Form(StrEnum):
     K2 = "K2"
     K1 = "K1"
     D3 = "D3"
+    K = "K"
+    """Vitamin K whose form is not stated (K1, or K2 as MK-7, MK-4 or another menaquinone)."""
+    D2 = "D2"
+    D = "D"
+    """Vitamin D whose form is not stated (D2 or D3)."""
 
 
 class Goal(StrEnum):

@@ -9,7 +9,14 @@ from typing import Literal
 
 from k2safety._terms import Form
 
-__all__ = ["Trigger", "TriggerField", "format_mcg", "supplement_trigger", "trigger"]
+__all__ = [
+    "Trigger",
+    "TriggerField",
+    "format_mcg",
+    "not_stated_trigger",
+    "supplement_trigger",
+    "trigger",
+]
 
 TriggerField = Literal["medications", "supplements", "foods", "goals", "conditions"]
 
@@ -62,6 +69,16 @@ def trigger(field: TriggerField, value: str) -> Trigger:
     return Trigger(field, value)
 
 
-def supplement_trigger(form: Form, amount: Fraction) -> Trigger:
-    """A planned form and its total, as a trigger."""
+def supplement_trigger(form: Form, amount: Fraction, least: Fraction | None = None) -> Trigger:
+    """A planned form and its total (the smallest to the largest when they differ), as a
+    trigger."""
+    if least is not None and least != amount:
+        return trigger(
+            "supplements", f"{form.value} {format_mcg(least)}-{format_mcg(amount)} mcg/day"
+        )
     return trigger("supplements", f"{form.value} {format_mcg(amount)} mcg/day")
+
+
+def not_stated_trigger(form: Form, products: tuple[str, ...]) -> Trigger:
+    """A form whose amount a product's label does not state, as a trigger."""
+    return trigger("supplements", f"{form.value} dose not stated ({', '.join(products)})")

@@ -58,8 +58,9 @@ Period = Literal["day", "week"]
 
 ACCEPTED_UNITS = (
     "a mass such as '180 mcg', '180 µg', '180 ug', '0.18 mg', '180000 ng' or '180 micrograms', "
-    "optionally per day or week ('180 mcg/day', '1.26 mg/week', '12.6 mg/(5 week)'); "
-    "IU for vitamin D3 only"
+    "optionally per day or week ('180 mcg/day', '1.26 mg/week', '12.6 mg/(5 week)') or as "
+    "people write it ('100 mcg daily', '100 mcg twice daily', '2 x 100 mcg', '100 mcg every "
+    "other day', '1 mg once a week'); IU for vitamin D only"
 )
 
 MAX_DOSE_TEXT = 64
@@ -153,10 +154,78 @@ def _dose_text_uncached(text: str) -> _Reading:
             f"{text!r} contains a comma, which could be a decimal comma or a thousands "
             "separator; write the number with a decimal point and no separators, e.g. '1.5 mg'"
         )
+    count, cleaned, days = _phrase(cleaned, text)
     match = _DOSE_TEXT.fullmatch(cleaned)
     if match is None:
         raise DoseProblem(f"{text!r} does not start with a number; expected {ACCEPTED_UNITS}")
-    return _times_unit(_exact_number(match["number"], text), match["unit"], text)
+    kind, unit, numerator, denominator = _times_unit(
+        _exact_number(match["number"], text), match["unit"], text
+    )
+    if days is None:
+        return kind, unit, numerator * count, denominator
+    if kind == "rate":
+        raise DoseProblem(
+            f"{text!r} gives a period twice; write e.g. '100 mcg daily' or '100 mcg/day'"
+        )
+    return "rate", unit, numerator * count, denominator * days
+
+
+# How often, written after the amount: the times taken in a number of days. Read before the
+# unit, so that "100 mcg daily" is 100 mcg a day and "1 mg once a week" 1 mg a week.
+_TIMES = {"once": 1, "twice": 2, "thrice": 3, "one time": 1, "two times": 2, "three times": 3}
+_PERIOD_DAYS = {"day": 1, "week": 7}
+_FREQUENCY = re.compile(
+    r"\s+(?:(?P<times>once|twice|thrice|(?:one|two|three|[1-9]) times?|[1-9]x)\s+)?"
+    r"(?:(?P<every_other>every other day|on alternate days)"
+    r"|(?P<adverb>daily|weekly)|(?:a|per|each|every)\s+(?P<period>day|week))$",
+    re.IGNORECASE,
+)
+_BARE_TIMES = re.compile(
+    r"\s+(?P<times>once|twice|thrice|(?:one|two|three|[1-9]) times?)$", re.IGNORECASE
+)
+# "2 x 100 mcg": a count of a strength, written before it.
+_COUNT = re.compile(r"(?P<count>[1-9]\d?)\s*[x\u00d7]\s*(?=\d|\.\d)", re.IGNORECASE)
+# A count of units with no strength ("2 softgels"): what a label's serving says, not a dose.
+_DOSAGE_FORMS = re.compile(
+    r"[+-]?\d+(?:\.\d+)?\s*(?P<form>(?:soft)?gels?|softgels?|capsules?|caps?|tablets?|tabs?|"
+    r"pills?|lozenges?|gummies|gummy|drops?|sprays?|scoops?|servings?|chews?|chewables?|"
+    r"sachets?|packets?)\b",
+    re.IGNORECASE,
+)
+
+
+def _phrase(cleaned: str, text: str) -> tuple[int, str, int | None]:
+    """The count before a strength ("2 x"), the amount's own text, and the days its frequency
+    spans (None when the text gives none): "100 mcg twice daily" is (2, "100 mcg", 1)."""
+    count = 1
+    days: int | None = None
+    frequency = _FREQUENCY.search(cleaned)
+    if frequency is not None:
+        cleaned = cleaned[: frequency.start()]
+        times = (frequency["times"] or "once").lower().rstrip("x").strip()
+        count = _TIMES.get(times) or _TIMES.get(times.removesuffix("s")) or int(times.split()[0])
+        if frequency["every_other"]:
+            days = 2
+        elif frequency["adverb"]:
+            days = 1 if frequency["adverb"].lower() == "daily" else 7
+        else:
+            days = _PERIOD_DAYS[frequency["period"].lower()]
+    elif _BARE_TIMES.search(cleaned):
+        raise DoseProblem(
+            f"{text!r} says how many times but not how often; write e.g. '100 mcg twice daily'"
+        )
+    counted = _COUNT.match(cleaned)
+    if counted is not None:
+        count *= int(counted["count"])
+        cleaned = cleaned[counted.end() :]
+    form = _DOSAGE_FORMS.fullmatch(cleaned.strip())
+    if form is not None:
+        raise DoseProblem(
+            f"{text!r} is a count of {form['form']} without their strength; the strength is "
+            "needed: give the amount of the vitamin, e.g. '100 mcg' for one softgel of 100 mcg "
+            "(the label's Supplement Facts give it per serving)"
+        )
+    return count, cleaned.strip(), days
 
 
 _read_dose_text = text_memo("dose text", _dose_text_uncached)

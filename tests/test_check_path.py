@@ -41,7 +41,7 @@ def assert_one_answer(value: object) -> None:
     assert by_check(value) == by_pydantic(value)
 
 
-@given(k2st.profiles(max_medications=5, max_supplements=5))
+@given(k2st.profiles(max_medications=5, max_supplements=5, max_products=2))
 def test_valid_profiles_are_read_without_pydantic_and_alike(profile: JSON) -> None:
     entries_of_json(profile)  # the plain reader takes it: no NotPlain
     assert_one_answer(profile)
@@ -52,8 +52,10 @@ def test_arbitrary_values_in_profile_fields_give_one_answer(value: JSON) -> None
     assert_one_answer(value)
 
 
-@given(k2st.profiles(max_medications=3, max_supplements=3), st.data())
-def test_profiles_with_one_hostile_value_give_one_answer(profile: JSON, data: st.DataObject) -> None:
+@given(k2st.profiles(max_medications=3, max_supplements=3, max_products=1), st.data())
+def test_profiles_with_one_hostile_value_give_one_answer(
+    profile: JSON, data: st.DataObject
+) -> None:
     path = data.draw(st.sampled_from(paths(profile)), label="path")
     assert_one_answer(replaced(profile, path, data.draw(hostile, label="new value")))
 

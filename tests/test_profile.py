@@ -10,6 +10,7 @@ from typing import Any
 import pydantic
 import pytest
 
+import k2safety
 from k2safety import Profile, ProfileError, check
 from k2safety._knowledge import knowledge
 from k2safety._profile import Form, Goal
@@ -446,3 +447,205 @@ def test_profile_error_pickles_under_tblib_exception_reducers() -> None:
         Profile.model_validate({"goals": ["x"]})
     assert raised.value.__context__ is None
     assert pickle.loads(pickle.dumps(raised.value)).problems == raised.value.problems
+
+
+# --- Issue 13: names as labels print them, products with servings ----------------------------
+
+LABEL_NAMES = [
+    ("Vitamin K2 (as menaquinone-7)", "MK-7"),
+    ("Vitamin K2 (as MK-7) (from natto)", "MK-7"),
+    ("Vitamin K (as MenaQ7\u00ae Menaquinone-7)", "MK-7"),
+    ("Vitamin K-2", "K2"),
+    ("K2-7", "MK-7"),
+    ("MenaQ7", "MK-7"),
+    ("MK\u20117", "MK-7"),
+    ("mk\u20137", "MK-7"),
+    ("MK\u20147", "MK-7"),
+    ("Vitamin K2\u2122 (MK-4)", "MK-4"),
+    ("Vitamin K2 (as menatetrenone)", "MK-4"),
+    ("Vitamin K1 (as phytonadione)", "K1"),
+    ("Vitamin K (as phylloquinone)", "K1"),
+    ("Vitamin D3 (as cholecalciferol)", "D3"),
+    ("Vitamin D (as cholecalciferol (D3))", "D3"),
+    ("Vitamin K", "K"),
+    ("VITAMIN K", "K"),
+    ("Vitamin D", "D"),
+    ("Vitamin D2 (as ergocalciferol)", "D2"),
+    ("ergocalciferol", "D2"),
+]
+
+
+@pytest.mark.parametrize(("name", "form"), LABEL_NAMES)
+def test_ingredient_names_as_labels_print_them(name: str, form: str) -> None:
+    profile = Profile.model_validate({"supplements": [{"ingredient": name, "dose": "100 mcg"}]})
+    assert profile.supplements[0].ingredient.value == form  # type: ignore[union-attr]
+    report = k2safety.check({"supplements": [{"ingredient": name, "dose": "100 mcg"}]})
+    assert list(report.profile.mcg_per_day) == [Form(form)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Vitamin K1 (as MK-7)",
+        "Vitamin D3 (as ergocalciferol)",
+        "Vitamin K3",
+        "Vitamin K2 (as MK-7",
+        "(as MK-7)",
+        "Vitamin K2 (as)",
+        "Calcium (as calcium carbonate)",
+    ],
+)
+def test_other_names_are_refused_listing_what_is_accepted(name: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        Profile.model_validate({"supplements": [{"ingredient": name, "dose": "100 mcg"}]})
+    ((path, message),) = caught.value.problems
+    assert path == "supplements[0].ingredient"
+    assert "MK-7, MK-4, K2, K1, D3, K, D2, D" in message
+
+
+def test_iu_is_accepted_for_every_form_of_vitamin_d_and_kept_apart() -> None:
+    report = k2safety.check(
+        {
+            "supplements": [
+                {"ingredient": "Vitamin D", "dose": "400 IU"},
+                {"ingredient": "Vitamin D2", "dose": "800 IU"},
+                {"ingredient": "Vitamin D3", "dose": "1000 IU"},
+            ]
+        }
+    )
+    assert report.profile.mcg_per_day == {
+        Form.D3: Fraction(25),
+        Form.D2: Fraction(20),
+        Form.D: Fraction(10),
+    }
+
+
+def test_vitamin_d2_does_not_count_as_d3_for_the_pairing() -> None:
+    report = k2safety.check(
+        {
+            "supplements": [
+                {"ingredient": "MK-7", "dose": "100 mcg"},
+                {"ingredient": "D2", "dose": "10 mcg"},
+            ]
+        }
+    )
+    assert "K2-D3-PAIRING" in report.codes
+
+
+PRODUCT = {
+    "product": "K2 + D3 softgels",
+    "servings_per_day": 2,
+    "per_serving": [
+        {"ingredient": "Vitamin K2 (as menaquinone-7)", "amount": "100 mcg"},
+        {"ingredient": "Vitamin D3 (as cholecalciferol)", "amount": {"value": 50, "unit": "mcg"}},
+        {"ingredient": "Calcium (as calcium carbonate)", "amount": "200 mg"},
+    ],
+}
+
+
+def test_a_product_is_read_per_serving_times_servings() -> None:
+    report = k2safety.check({"supplements": [PRODUCT]})
+    assert report.profile.mcg_per_day == {Form.MK7: Fraction(200), Form.D3: Fraction(100)}
+    assert report.profile.mcg_per_day_min == {}
+    assert report.profile.products == ("K2 + D3 softgels",)
+    assert report.profile.other_ingredients == (
+        "Calcium (as calcium carbonate) (K2 + D3 softgels)",
+    )
+    assert Profile.model_validate({"supplements": [PRODUCT]}).model_dump(mode="json")[
+        "supplements"
+    ] == [{**PRODUCT, "label_id": None}]
+
+
+@pytest.mark.parametrize(
+    ("amount", "servings", "most", "least", "codes_absent"),
+    [
+        ("45 mcg", 2, 90, None, {"K2-MK7-DOSE-LOW", "K2-MK7-DOSE-HIGH"}),
+        ("120 mcg", {"min": 1, "max": 3}, 360, 120, {"K2-MK7-DOSE-LOW", "K2-MK7-DOSE-HIGH"}),
+        ("0.045 mg", 2.0, 90, None, {"K2-MK7-DOSE-LOW"}),
+        ("30 mcg", {"min": 1.5, "max": 12}, 360, 45, {"K2-MK7-DOSE-HIGH"}),
+    ],
+)
+def test_servings_are_exact_at_the_ends_of_the_range(
+    amount: str, servings: object, most: int, least: int | None, codes_absent: set[str]
+) -> None:
+    product = {
+        "product": "MK-7",
+        "servings_per_day": servings,
+        "per_serving": [{"ingredient": "MK-7", "amount": amount}],
+    }
+    report = k2safety.check({"supplements": [product]})
+    assert report.profile.mcg_per_day == {Form.MK7: Fraction(most)}
+    assert report.profile.mcg_per_day_min == ({} if least is None else {Form.MK7: Fraction(least)})
+    assert not codes_absent & set(report.codes)
+
+
+def test_a_range_of_servings_is_stated_in_the_findings() -> None:
+    product = {
+        "product": "MK-7 caps",
+        "servings_per_day": {"min": 1, "max": 3},
+        "per_serving": [{"ingredient": "MK-7", "amount": "150 mcg"}],
+    }
+    report = k2safety.check({"supplements": [product]})
+    high = next(f for f in report.findings if f.code == "K2-MK7-DOSE-HIGH")
+    assert "as much as 450 (150 to 450 by servings)" in high.message
+    assert high.triggers[0].value == "MK-7 150-450 mcg/day"
+
+
+def test_a_vitamin_k_with_no_stated_amount_still_fires_the_anticoagulant_rules() -> None:
+    product = {
+        "product": "Blend",
+        "servings_per_day": 1,
+        "per_serving": [{"ingredient": "Vitamin K2 (as MK-7)", "amount": None}],
+    }
+    report = k2safety.check({"medications": ["apixaban"], "supplements": [product]})
+    assert {"K2-ANTICOAGULANT", "K2-DOSE-NOT-STATED"} <= set(report.codes)
+    assert report.profile.dose_not_stated == (Form.MK7,)
+    assert report.profile.mcg_per_day == {}
+
+
+@pytest.mark.parametrize(
+    ("product", "path", "fragment"),
+    [
+        ({"servings_per_day": 0}, "supplements[0].servings_per_day", "more than 0"),
+        (
+            {"servings_per_day": {"min": 3, "max": 1}},
+            "supplements[0].servings_per_day",
+            "more than 'max'",
+        ),
+        ({"servings_per_day": True}, "supplements[0].servings_per_day", "number"),
+        ({"per_serving": []}, "supplements[0].per_serving", ""),
+        (
+            {"per_serving": [{"ingredient": "Vitamin K3", "amount": "1 mg"}]},
+            "supplements[0].per_serving[0].ingredient",
+            "not a known ingredient",
+        ),
+        (
+            {"per_serving": [{"ingredient": "MK-7", "amount": "100 mcg/day"}]},
+            "supplements[0].per_serving[0].amount",
+            "a row gives the amount in one serving",
+        ),
+        (
+            {"per_serving": [{"ingredient": "MK-7", "amount": "2 softgels"}]},
+            "supplements[0].per_serving[0].amount",
+            "strength is needed",
+        ),
+        (
+            {"per_serving": [{"ingredient": "MK-7", "amount": "1 g"}], "servings_per_day": 2},
+            "supplements[0].per_serving[0].amount",
+            "servings a day make more than",
+        ),
+        ({"colour": "red"}, "supplements[0].colour", "not a known field"),
+    ],
+)
+def test_a_bad_product_names_the_field(product: dict[str, Any], path: str, fragment: str) -> None:
+    given = {
+        "product": "P",
+        "servings_per_day": 1,
+        "per_serving": [{"ingredient": "MK-7", "amount": "90 mcg"}],
+        **product,
+    }
+    with pytest.raises(ProfileError) as caught:
+        k2safety.check({"supplements": [given]})
+    paths = dict(caught.value.problems)
+    assert path in paths, caught.value.problems
+    assert fragment in paths[path]

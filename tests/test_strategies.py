@@ -225,7 +225,7 @@ def test_profile_parameters_hold(
     )
     forms = {supplement.ingredient for supplement in profile.supplements}
     assert ("vka" in _drug_classes(profile)) == vka
-    assert bool(forms & {Form.MK7, Form.MK4, Form.K2, Form.K1}) == vitamin_k
+    assert bool(forms & {Form.MK7, Form.MK4, Form.K2, Form.K1, Form.K}) == vitamin_k
     assert (Form.D3 in forms) == d3
     assert profile.medical_supervision == supervised
     if not vitamin_k:

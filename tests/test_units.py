@@ -16,6 +16,7 @@ from types import ModuleType
 
 import pytest
 
+import k2safety
 from k2safety import _units
 from k2safety._units import MAX_DOSE_TEXT, DailyDose, DoseProblem, parse_dose
 
@@ -498,3 +499,58 @@ def test_only_unusual_units_are_remembered_as_units() -> None:
 
 def test_no_lru_cache_is_left() -> None:
     assert not [name for name, value in vars(_units).items() if hasattr(value, "cache_info")]
+
+
+# --- Issue 13: doses as people write them -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "per_day"),
+    [
+        ("100 mcg daily", Fraction(100)),
+        ("100 mcg per day", Fraction(100)),
+        ("100 mcg a day", Fraction(100)),
+        ("100 mcg each day", Fraction(100)),
+        ("100 mcg once daily", Fraction(100)),
+        ("100 mcg twice daily", Fraction(200)),
+        ("100 mcg twice a day", Fraction(200)),
+        ("100 mcg 3 times a day", Fraction(300)),
+        ("2 x 100 mcg", Fraction(200)),
+        ("2x100 mcg daily", Fraction(200)),
+        ("2 \u00d7 45 mcg", Fraction(90)),
+        ("100 mcg every other day", Fraction(50)),
+        ("1 mg once a week", Fraction(1000, 7)),
+        ("0.63 mg weekly", Fraction(90)),
+        ("2520 mcg once a week", Fraction(360)),
+        ("15 mg three times daily", Fraction(45000)),
+    ],
+)
+def test_dose_phrases_are_read_exactly(text: str, per_day: Fraction) -> None:
+    assert parse_dose(text) == DailyDose(per_day, "mcg")
+
+
+def test_a_phrase_is_a_rate_so_per_is_refused() -> None:
+    with pytest.raises(DoseProblem, match="already a rate") as caught:
+        parse_dose("100 mcg daily", "week")
+    assert caught.value.about_per
+    assert parse_dose("2 x 45 mcg", "day") == DailyDose(Fraction(90), "mcg")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("1 capsule", "the strength is needed"),
+        ("2 softgels", "the strength is needed"),
+        ("2 softgels daily", "the strength is needed"),
+        ("1 tablet twice daily", "the strength is needed"),
+        ("100 mcg/day daily", "gives a period twice"),
+        ("100 mcg twice", "how many times but not how often"),
+    ],
+)
+def test_counts_without_a_strength_and_doubled_periods_are_refused(
+    text: str, fragment: str
+) -> None:
+    with pytest.raises(DoseProblem, match=fragment):
+        parse_dose(text)
+    with pytest.raises(k2safety.ProfileError, match=fragment):
+        k2safety.Profile.model_validate({"supplements": [{"ingredient": "MK-7", "dose": text}]})

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from k2safety._terms import Form
 from k2safety._triggers import Trigger, format_mcg, supplement_trigger, trigger
 
-__all__ = ["Hit", "Trigger", "format_mcg", "join", "supplement_trigger", "trigger"]
+__all__ = [
+    "Hit",
+    "Trigger",
+    "format_mcg",
+    "join",
+    "supplement_trigger",
+    "total_text",
+    "trigger",
+]
 
 _NO_VALUES: Mapping[str, str] = MappingProxyType({})
 
@@ -25,6 +34,18 @@ class Hit(NamedTuple):
     values: Mapping[str, str] = _NO_VALUES
     triggers: tuple[Trigger, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+def total_text(totals: Any, form: Form, *, least: bool = False) -> str:
+    """A form's daily total for a message: the largest (or, with ``least``, the smallest), and
+    the range by servings when products give one: "as much as 450 (150 to 450 by servings)"."""
+    most = totals.totals[form]
+    fewest = totals.least.get(form)
+    if fewest is None:
+        return format_mcg(most)
+    shown = format_mcg(fewest if least else most)
+    word = "as little as" if least else "as much as"
+    return f"{word} {shown} ({format_mcg(fewest)} to {format_mcg(most)} by servings)"
 
 
 def join(items: Iterable[str], conjunction: str = "and") -> str:

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from k2safety._knowledge import DrugClass
     from k2safety._normalized import DrugClasses, VitaminK
 
+__all__ = ["vitamin_k_with_anticoagulant"]
+
 
 def vitamin_k_with_anticoagulant(
     drug_classes: DrugClasses,
@@ -21,8 +23,9 @@ def vitamin_k_with_anticoagulant(
 ) -> Hit | None:
     """Fires when a medication of ``drug_class`` is taken and vitamin K is planned.
 
-    Vitamin K is any supplement of a form in the vitamin K family, at any dose (the source sets
-    no safe amount), or a food the vocabulary lists as a notable source of it.
+    Vitamin K is any supplement of a form in the vitamin K family (vitamin K of unstated form
+    too), at any dose, stated or not (the source sets no safe amount), or a food the
+    vocabulary lists as a notable source of it.
 
     Notes, in the order the message shows them: with a supplement, what the source asks of it
     (``supplement``), or, when a doctor supervises the person, what applies to them
@@ -31,7 +34,7 @@ def vitamin_k_with_anticoagulant(
     misspellings (``approximate``).
     """
     taken = drug_classes.get(drug_class.id)
-    if not taken or not (vitamin_k.totals or vitamin_k.foods):
+    if not taken or not (vitamin_k.totals or vitamin_k.not_stated or vitamin_k.foods):
         return None
     approximate = sorted(
         {
@@ -48,7 +51,7 @@ def vitamin_k_with_anticoagulant(
             ("supervised", supplements and medical_supervision),
             ("food_only", not supplements),
             ("food", foods),
-            ("k1", drug_class.reversed_by_vitamin_k1 and Form.K1 in vitamin_k.totals),
+            ("k1", drug_class.reversed_by_vitamin_k1 and Form.K1 in vitamin_k.labels_forms),
             ("approximate", approximate),
         )
         if applies

@@ -10,6 +10,8 @@ from k2safety.rules._hit import Hit, join, trigger
 if TYPE_CHECKING:
     from k2safety._normalized import MedicationList
 
+__all__ = ["conditions_or_medications", "not_screened"]
+
 
 def conditions_or_medications(
     conditions: tuple[str, ...], medications: MedicationList

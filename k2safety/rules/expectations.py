@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from k2safety._terms import Goal
 from k2safety.rules._hit import Hit, join, trigger
 
+__all__ = ["quick_arterial_effect_expected", "reversal_expected"]
+
 _LONG_TERM_GOALS = (Goal.ARTERIAL_HEALTH, Goal.PREVENT_CALCIFICATION)
 
 

@@ -10,6 +10,8 @@ from k2safety.rules._hit import Hit
 if TYPE_CHECKING:
     from k2safety._normalized import SupplementTotals
 
+__all__ = ["k2_without_d3"]
+
 
 def k2_without_d3(supplements: SupplementTotals) -> Hit | None:
     """Fires when vitamin K2 is planned (any form) and no vitamin D3 supplement is."""

@@ -37,14 +37,15 @@ except ImportError as error:  # pragma: no cover - tested in a subprocess withou
 #   _variants     case and whitespace variants of a text, shared by the others
 #   _medications  medications(), vka_medications(): vocabulary names, codes, misspellings
 #   _doses        daily_amounts(), doses(): exact amounts and every exact way to write one
-#   _profiles     supplements(), profiles(): ingredients, foods, goals, conditions, profiles
+#   _profiles     supplements(), products(), profiles(): ingredients, foods, goals, conditions,
+#                 products, profiles
 #   _invalid      invalid_doses(), invalid_profiles(): input the library must reject
 from k2safety.strategies._doses import Amount as Amount
 from k2safety.strategies._doses import daily_amounts, doses
 from k2safety.strategies._invalid import invalid_doses, invalid_profiles
 from k2safety.strategies._medications import DrugKind as DrugKind
 from k2safety.strategies._medications import medications, vka_medications
-from k2safety.strategies._profiles import profiles, supplements
+from k2safety.strategies._profiles import products, profiles, supplements
 from k2safety.strategies._variants import JSON as JSON
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "invalid_doses",
     "invalid_profiles",
     "medications",
+    "products",
     "profiles",
     "supplements",
     "vka_medications",

@@ -93,9 +93,9 @@ def daily_amounts(
     """Exact amounts per day, in micrograms, that :func:`doses` can write in some unit.
 
     ``max_mcg_per_day`` may be at most the largest daily dose a profile accepts (the threshold
-    ``largest_daily_dose``, 1 g). Generates multiples of 1/1000 mcg a day and weekly amounts (multiples of 1/7000), plus each
-    rule threshold in range and its neighbours one microgram a day or a week away. Both bounds are
-    included. Shrinks toward ``min_mcg_per_day``.
+    ``largest_daily_dose``, 1 g). Generates multiples of 1/1000 mcg a day and weekly amounts
+    (multiples of 1/7000), plus each rule threshold in range and its neighbours one microgram a
+    day or a week away. Both bounds are included. Shrinks toward ``min_mcg_per_day``.
     """
     low = positive_fraction(min_mcg_per_day, "min_mcg_per_day")
     high = positive_fraction(max_mcg_per_day, "max_mcg_per_day")

@@ -16,11 +16,12 @@ from hypothesis.errors import InvalidArgument
 
 from k2safety._knowledge import knowledge
 from k2safety._profile import MAX_ENTRIES
+from k2safety._terms import Form
 from k2safety.strategies._doses import Amount, doses, positive_fraction
 from k2safety.strategies._medications import medications, vka_medications
 from k2safety.strategies._variants import JSON, case_variant
 
-__all__ = ["checked_forms", "profiles", "supplements", "takes_iu"]
+__all__ = ["checked_forms", "products", "profiles", "supplements", "takes_iu"]
 
 # Foods outside the vocabulary (the source does not name them as K2 sources).
 _UNRELATED_FOODS = ("spinach", "kale", "broccoli", "green tea", "sauerkraut", "oat porridge")
@@ -42,7 +43,7 @@ def checked_forms(forms: Collection[str] | None) -> tuple[str, ...]:
 
 
 def takes_iu(form: str) -> bool:
-    """True if a dose of ``form`` may be written in IU (vitamin D3)."""
+    """True if a dose of ``form`` may be written in IU (vitamin D)."""
     return next(i.iu for i in knowledge().ingredients if i.form == form)
 
 
@@ -65,9 +66,9 @@ def supplements(
 ) -> st.SearchStrategy[JSON]:
     """One planned supplement: ``{"ingredient": ..., "dose": ..., "per": ...}``.
 
-    The ingredient is a form (MK-7, MK-4, K2, K1, D3) or one of its aliases from the knowledge
-    base (``mk7``, ``menatetrenone``, ``cholecalciferol``, ...), with its case and its ``-``,
-    ``_`` or space separators changed; the dose comes from :func:`doses` (with IU for D3).
+    The ingredient is a form (MK-7, MK-4, K2, K1, D3, K, D2, D) or one of its aliases from the
+    knowledge base (``mk7``, ``menatetrenone``, ``cholecalciferol``, ...), with its case and its
+    ``-``, ``_`` or space separators changed; the dose comes from :func:`doses` (with IU for D3).
     ``forms`` narrows the forms, e.g. ``forms={"MK-7"}``.
 
     Shrinks toward the first form (MK-7) by its canonical name at the smallest amount.
@@ -137,6 +138,7 @@ def _profile(
     supervised: bool | None,
     max_medications: int,
     max_supplements: int,
+    max_products: int = 0,
 ) -> JSON:
     def listed(required: list[Any], extra: st.SearchStrategy[Any], limit: int) -> list[Any]:
         more = draw(st.lists(extra, max_size=max(0, limit - len(required))))
@@ -145,17 +147,23 @@ def _profile(
     vka = [draw(vka_medications())] if with_vka else []
     medication_list = listed(vka, _medication_pool(with_vka), max_medications)
 
+    d3 = (Form.D3.value,)
     allowed = (
         *(_vitamin_k_forms() if with_vitamin_k is not False else ()),
-        *(_other_forms() if with_d3 is not False else ()),
+        *(form for form in _other_forms() if form not in d3),
+        *(d3 if with_d3 is not False else ()),
     )
     required = []
     if with_vitamin_k:
         required.append(draw(supplements(forms=_vitamin_k_forms())))
     if with_d3:
-        required.append(draw(supplements(forms=_other_forms())))
+        required.append(draw(supplements(forms=d3)))
     pool = supplements(forms=allowed) if allowed else st.nothing()
     supplement_list = listed(required, pool, max_supplements if allowed else len(required))
+    if max_products:
+        supplement_list += draw(
+            st.lists(products(forms=allowed) if allowed else st.nothing(), max_size=max_products)
+        )
 
     profile: JSON = {}
     for key, values in (
@@ -189,6 +197,7 @@ def profiles(
     supervised: bool | None = None,
     max_medications: int = 4,
     max_supplements: int = 4,
+    max_products: int = 0,
 ) -> st.SearchStrategy[JSON]:
     """Valid profiles in their JSON form, ready for :func:`k2safety.check`.
 
@@ -200,7 +209,9 @@ def profiles(
     none. ``with_vitamin_k=True`` plans at least one vitamin K supplement (MK-7, MK-4, K2, K1),
     ``False`` none and no natto. ``with_d3`` does the same for vitamin D3, and ``supervised`` fixes
     ``medical_supervision``. ``None`` leaves it to chance. ``max_medications`` and
-    ``max_supplements`` cap the lists (the profile itself accepts up to 100 entries).
+    ``max_supplements`` cap the lists (the profile itself accepts up to 100 entries);
+    ``max_products`` adds up to that many products as labels state them (:func:`products`),
+    after the supplements, with the forms the other parameters allow.
 
     Use ``profiles().map(k2safety.Profile.model_validate)`` for validated models, as
     ``st.from_type(k2safety.Profile)`` does. Shrinks toward the empty profile ``{}`` (or the
@@ -211,4 +222,82 @@ def profiles(
             raise InvalidArgument(f"{name}={limit} must be between 0 and {MAX_ENTRIES}")
     if with_vka and max_medications < 1:
         raise InvalidArgument("with_vka=True needs max_medications >= 1")
-    return _profile(with_vka, with_vitamin_k, with_d3, supervised, max_medications, max_supplements)
+    if not 0 <= max_products <= MAX_ENTRIES:
+        raise InvalidArgument(f"max_products={max_products} must be between 0 and {MAX_ENTRIES}")
+    return _profile(
+        with_vka,
+        with_vitamin_k,
+        with_d3,
+        supervised,
+        max_medications,
+        max_supplements,
+        max_products,
+    )
+
+
+_OTHER_ROWS = (
+    "Calcium (as calcium carbonate)",
+    "Vitamin A (as retinyl palmitate)",
+    "Magnesium (as magnesium citrate)",
+    "Olive oil",
+)
+
+
+def _label_name(form: str) -> st.SearchStrategy[str]:
+    """A name of ``form`` as a label prints it: an alias, or a vitamin's name with the form's
+    alias in "(as ...)", now and then with "(from natto)", a brand mark or another dash."""
+    ingredient = next(i for i in knowledge().ingredients if i.form == form)
+    broader = {"MK-7": "Vitamin K2", "MK-4": "Vitamin K2", "K1": "Vitamin K", "D3": "Vitamin D"}
+    names = [ingredient.form, *ingredient.aliases]
+    plain = st.sampled_from(names).flatmap(case_variant)
+    if form not in broader:
+        return plain
+    labelled = st.builds(
+        lambda alias, source, dash: f"{broader[form]} (as {alias.replace('-', dash)}){source}",
+        st.sampled_from(names),
+        st.sampled_from(("", " (from natto)", " \u00ae")),
+        st.sampled_from(("-", "\u2011", "\u2013")),
+    )
+    return st.one_of(plain, labelled)
+
+
+@st.composite
+def _product(draw: st.DrawFn, forms: tuple[str, ...]) -> JSON:
+    rows: list[JSON] = []
+    for form in draw(st.lists(st.sampled_from(forms), min_size=1, max_size=3)):
+        number = draw(st.integers(1, 2000))
+        unit = draw(st.sampled_from(("mcg", "IU") if takes_iu(form) else ("mcg", "\u00b5g")))
+        amount: object = draw(
+            st.sampled_from(
+                (None, f"{number} {unit}", {"value": number, "unit": unit}, f"< {number} {unit}")
+            )
+        )
+        rows.append({"ingredient": draw(_label_name(form)), "amount": amount})
+    for other in draw(st.lists(st.sampled_from(_OTHER_ROWS), max_size=1)):
+        rows.append({"ingredient": other, "amount": "200 mg"})
+    low = draw(st.integers(1, 3))
+    servings: object = (
+        low if draw(st.booleans()) else {"min": low, "max": draw(st.integers(low, 4))}
+    )
+    product: JSON = {
+        "product": draw(st.sampled_from(("K2 + D3 softgels", "Bone complex", "Daily K"))),
+        "servings_per_day": servings,
+        "per_serving": draw(st.permutations(rows)),
+    }
+    if draw(st.booleans()):
+        product["label_id"] = f"DSLD {draw(st.integers(1, 999_999))}"
+    return product
+
+
+def products(*, forms: Collection[str] | None = None) -> st.SearchStrategy[JSON]:
+    """A product as its label states it: ``{"product", "servings_per_day", "per_serving"}``.
+
+    One to three rows of the knowledge base's forms (``forms`` narrows them), named as labels
+    print them ("Vitamin K2 (as MK-7) (from natto)"), with amounts per serving (now and then
+    none: a blend), sometimes a row outside k2safety's scope (calcium), and 1 to 3 servings a
+    day or a range of them.
+
+    Shrinks toward one row of the first form by its canonical name, with no amount, taken once
+    a day.
+    """
+    return _product(checked_forms(forms))
