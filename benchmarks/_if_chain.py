@@ -1,7 +1,7 @@
 """The baseline: the same checks as k2safety's rules, written as one hand-made if-chain.
 
 No pydantic, no pint, no claims, no messages: just exact dose parsing (regex + Fraction), name
-lookup by words, and the fourteen conditions, returning (code, severity) pairs. It is what a
+lookup by words, and the sixteen rules' conditions, returning (code, severity) pairs. It is what a
 developer might write instead of using the library, and the yardstick for check()'s overhead.
 """
 
@@ -57,6 +57,29 @@ _OTHER = {
     "dalteparin",
     "fondaparinux",
 }
+# The other medications of the benchmark mix, which the vocabulary knows as screened (nothing in
+# the knowledge base concerns them with vitamin K): they are recognized, so not "unrecognized".
+_SCREENED = {
+    "metformin",
+    "atorvastatin",
+    "lisinopril",
+    "levothyroxine",
+    "amlodipine",
+    "metoprolol",
+    "omeprazole",
+    "aspirin",
+    "simvastatin",
+    "losartan",
+    "gabapentin",
+    "sertraline",
+    "hydrochlorothiazide",
+    "furosemide",
+    "prednisone",
+    "insulin",
+    "brilinta",
+    "clopidogrel",
+}
+_KNOWN_FOODS = {"natto", "cheese", "eggs"}
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -75,9 +98,15 @@ def _drug_class(medication: Any) -> str | None:
         code = medication.get("atc") or ""
         if code.startswith("B01AA") or medication.get("rxnorm") == "11289":
             return "vka"
-        return "other" if code.startswith(("B01AB", "B01AE", "B01AF")) else None
+        if code.startswith(("B01AB", "B01AE", "B01AF")):
+            return "other"
+        return "screened" if code == "C10AA05" else None
     words = set(_WORD.findall(medication.lower()))
-    return "vka" if words & _VKA else "other" if words & _OTHER else None
+    if words & _VKA:
+        return "vka"
+    if words & _OTHER:
+        return "other"
+    return "screened" if words & _SCREENED else None
 
 
 def screen(profile: dict[str, Any]) -> list[tuple[str, str]]:
@@ -108,7 +137,10 @@ def screen(profile: dict[str, Any]) -> list[tuple[str, str]]:
         findings.append(("K2-MK4-HIGH-DOSE", "warning"))
     if mk4 is not None:
         findings.append(("K2-MK4-HALF-LIFE", "info"))
-    if "K2" in totals:
+    k2 = totals.get("K2")
+    if k2 is not None and k2 > 360:
+        findings.append(("K2-FORM-UNSPECIFIED-HIGH", "warning"))
+    elif k2 is not None:
         findings.append(("K2-FORM-UNSPECIFIED", "info"))
     if k2_entries > 1:
         findings.append(("K2-MULTIPLE-SOURCES", "info"))
@@ -120,6 +152,6 @@ def screen(profile: dict[str, Any]) -> list[tuple[str, str]]:
         findings.append(("K2-TIME-TO-EFFECT", "info"))
     if profile.get("conditions") or profile.get("medications"):
         findings.append(("K2-CONSULT", "info"))
-    if None in classes or any(food != "natto" for food in foods):
+    if None in classes or any(food not in _KNOWN_FOODS for food in foods):
         findings.append(("K2-UNRECOGNIZED", "info"))
     return findings

@@ -104,7 +104,7 @@ def distinct_profiles(count: int, seed: int = 2027, start: int = 0) -> list[dict
     result = []
     for number, profile in enumerate(profiles(count, seed), start=start):
         medications = [
-            f"{medication.split()[0]} {number}.{index} mg"
+            f"{_name_of(medication)} {number}.{index} mg"
             if isinstance(medication, str)
             else medication
             for index, medication in enumerate(profile["medications"])
@@ -118,6 +118,14 @@ def distinct_profiles(count: int, seed: int = 2027, start: int = 0) -> list[dict
         ]
         result.append({**profile, "medications": medications, "supplements": supplements})
     return result
+
+
+def _name_of(medication: str) -> str:
+    """The name without its strength and form: 'insulin glargine', 'Warfarin sodium'."""
+    return " ".join(word for word in medication.split() if word.isalpha() and word not in _FORMS)
+
+
+_FORMS = {"mg", "mcg", "tablet", "tablets", "injection", "twice", "daily"}
 
 
 def _new_amount(dose: str, number: int, index: int) -> str:

@@ -50,7 +50,7 @@ def agree(profiles: Profiles) -> None:
 
 
 def compare(label: str, batches: list[Profiles]) -> float:
-    """Best time per profile of check() and of the if-chain over ``batches``; prints, returns ratio."""
+    """Best time per profile of check() and of the if-chain over ``batches``; returns the ratio."""
     best_check = best_chain = float("inf")
     for batch in batches:
         best_check = min(best_check, seconds(k2safety.check, batch) / len(batch))

@@ -612,8 +612,8 @@ def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
     # their own to a module, so "every public function" would not do).
     for module in rules.MODULES:
         short = module.__name__.rsplit(".", 1)[-1]
-        listed = getattr(module, "__all__", None)
-        _require(listed is not None, f"k2safety.rules.{short} lists its rule functions in __all__")
+        listed: list[str] = getattr(module, "__all__", [])
+        _require(bool(listed), f"k2safety.rules.{short} lists its rule functions in __all__")
         for name in listed:
             _require(f"{short}.{name}" in used, f"rule function {short}.{name} is used by no rule")
     for function in used:
