@@ -814,44 +814,25 @@ class Profile(_Frozen):
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
-        """Validate JSON text; raises :class:`ProfileError` when invalid."""
+        """Validate JSON text; raises :class:`ProfileError` when invalid.
+
+        The text is read as the command line reads it (k2safety._json): a key given twice, or a
+        number with more digits than Python reads, is an error naming the field, never a value
+        silently dropped.
+        """
+        from k2safety._json import loads_refusing_duplicates
+
         try:
-            return super().model_validate_json(json_data, **kwargs)
-        except ValidationError as error:
-            problem = profile_error(error)
-            too_long = _too_long(error)
-        if too_long:  # pydantic said where in the text, Python's reader says which field
-            problem = _number_out_of_range(json_data) or problem
+            data = loads_refusing_duplicates(json_data)
+        except ProfileError:
+            raise
+        except (ValueError, RecursionError) as error:  # not JSON, or nested too deep to read
+            problem = ProfileError([("", f"is not valid JSON: {error}")])
+        else:
+            return cls.model_validate(data, **kwargs)
         raise problem
 
     @classmethod
     def model_validate_strings(cls, obj: Any, **kwargs: Any) -> Self:
         """Not supported: profiles are validated from JSON types only."""
         raise ProfileError([("", "validate profiles with model_validate or model_validate_json")])
-
-
-def _too_long(error: ValidationError) -> bool:
-    """Whether pydantic's JSON parser stopped at a number it cannot hold, saying only where in
-    the text: a whole number of more digits than Python turns into an int (4,300)."""
-    return any(
-        detail["type"] == "json_invalid" and "number out of range" in str(detail.get("ctx"))
-        for detail in error.errors(include_url=False)
-    )
-
-
-def _number_out_of_range(json_data: str | bytes | bytearray) -> ProfileError | None:
-    """The :class:`ProfileError` naming the field of each number too long in ``json_data``, as
-    the command line reads JSON; None if Python's reader finds none either."""
-    from k2safety._json import loads_refusing_duplicates
-
-    try:
-        value = loads_refusing_duplicates(json_data)
-    except ProfileError as problem:
-        return problem
-    except (ValueError, RecursionError):  # not JSON after all, or too deep for Python's reader
-        return None
-    try:
-        Profile.model_validate(value)
-    except ProfileError as problem:
-        return problem
-    return None  # pragma: no cover - pydantic refused a number that Python reads and accepts

@@ -649,3 +649,12 @@ def test_a_bad_product_names_the_field(product: dict[str, Any], path: str, fragm
     paths = dict(caught.value.problems)
     assert path in paths, caught.value.problems
     assert fragment in paths[path]
+
+
+def test_json_text_with_a_key_given_twice_is_refused_naming_it() -> None:
+    text = '{"medications": ["warfarin"], "medications": []}'
+    with pytest.raises(ProfileError) as refused:
+        Profile.model_validate_json(text)
+    assert refused.value.problems == (
+        ("medications", "is given 2 times; a field may be given only once"),
+    )
