@@ -9,6 +9,11 @@ most 2x check() of the same profile given as a dict, measured in one process, on
   with k2safety.fhir.read_fhir; against k2safety.check() of
   ``reading.profile.model_dump(mode="json", exclude_none=True)``.
 - screening: read_fhir() then check() of its profile, the whole FHIR path, against the same.
+- bulk (``--bulk N``): ``k2safety batch --fhir`` on a bulk export of N patients (the typical
+  bundle's resources as NDJSON lines, grouped by patient: five medication resources and a
+  Patient line each) against ``k2safety batch`` on the plain profiles of the same N patients,
+  each command run in a subprocess in turn, three times; the ratio is FHIR patients a second
+  over plain lines a second (target: at least 0.5), with resources a second beside it.
 - public cases: each bundle of ../shared/data/fhir-cases with at most 20 medication resources,
   read against check() of its profile, the median ratio (skipped where the folder is absent).
 
@@ -171,15 +176,76 @@ def public_cases(calls: int, rounds: int) -> None:
     )
 
 
+def bulk(patients: int, runs: int = 3) -> float:
+    """``batch --fhir`` patients a second over ``batch`` lines a second, the same patients."""
+    import subprocess
+    import sys
+    import tempfile
+
+    resources = [entry["resource"] for entry in TYPICAL["entry"]]
+    profile = json.dumps(as_dict(TYPICAL), separators=(",", ":"))
+    with tempfile.TemporaryDirectory() as folder:
+        fhir = Path(folder) / "export.ndjson"
+        plain = Path(folder) / "profiles.jsonl"
+        with fhir.open("w", encoding="utf-8") as lines:
+            for number in range(patients):
+                patient = f"p{number}"
+                for resource in resources:
+                    if resource["resourceType"] == "Patient":
+                        resource = {**resource, "id": patient}
+                    else:
+                        resource = {
+                            **resource,
+                            "id": f"{patient}-{resource['id'][:8]}",
+                            "subject": {"reference": f"Patient/{patient}"},
+                        }
+                    lines.write(json.dumps(resource, separators=(",", ":")) + "\n")
+        plain.write_text((profile + "\n") * patients, "utf-8")
+        fhir_lines = patients * len(resources)
+        medication_resources = patients * (len(resources) - 1)
+        commands = {
+            "batch --fhir": [sys.executable, "-m", "k2safety", "batch", "--fhir", str(fhir)],
+            "batch": [sys.executable, "-m", "k2safety", "batch", str(plain)],
+        }
+        seconds: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                started = time.perf_counter()
+                subprocess.run(
+                    [*command, "-o", str(Path(folder) / "out.jsonl"), "--fail-on", "never"],
+                    check=True,
+                    stderr=subprocess.DEVNULL,
+                )
+                seconds[name].append(time.perf_counter() - started)
+    ratios = [b / f for f, b in zip(seconds["batch --fhir"], seconds["batch"], strict=True)]
+    best_fhir, best_plain = min(seconds["batch --fhir"]), min(seconds["batch"])
+    print(
+        f"bulk, {patients:,} patients ({fhir_lines:,} NDJSON lines, {medication_resources:,} "
+        f"medication resources), best of {runs} runs each, one process:\n"
+        f"  batch --fhir: {patients / best_fhir:8,.0f} patients/s, "
+        f"{medication_resources / best_fhir:8,.0f} medication resources/s, "
+        f"{fhir_lines / best_fhir:8,.0f} lines/s\n"
+        f"  batch       : {patients / best_plain:8,.0f} lines/s (one profile a line)\n"
+        f"  patients/s over plain lines/s, per run: "
+        + ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    )
+    return statistics.median(ratios)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--bulk", type=int, default=20000, metavar="N", help="patients (0: skip)")
     args = parser.parse_args()
     print(f"{args.rounds} rounds of {args.calls} calls of each side in turn, one core")
     ratio = typical(args.calls, args.rounds)
     verdict = "met" if ratio <= 2 else "NOT met"
     print(f"target: read_fhir <= 2x check(dict), median per round: {verdict} ({ratio:.2f}x)")
+    if args.bulk:
+        ratio = bulk(args.bulk)
+        verdict = "met" if ratio >= 0.5 else "NOT met"
+        print(f"target: batch --fhir >= 0.5x batch lines/s: {verdict} ({ratio:.2f}x, median)")
     public_cases(args.calls, args.rounds)
 
 

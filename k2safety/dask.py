@@ -15,6 +15,14 @@ Two functions, each lazy like Dask itself:
 * :func:`reports` maps a Bag of profiles to the full results: a
   :class:`~k2safety.Report` or the :class:`~k2safety.ProfileError` for each profile.
 
+* :func:`screen_fhir` screens a Bag of the lines of a FHIR bulk export (NDJSON text, or
+  resources as mappings): it groups the medication resources by patient
+  (:func:`k2safety.fhir.patient_of`), reads each patient's with :func:`k2safety.fhir.read_fhir`,
+  and gives a Dask DataFrame of :data:`FHIR_COLUMNS`, ``patient`` and the three above, one row per
+  patient, in no particular order. Medication and Substance lines anywhere in the Bag, and
+  ``references``, are what ``medicationReference`` may point at. A line that cannot be read,
+  or a medication resource that names no patient, is a row with no ``patient`` and an ``error``.
+
 Each partition is screened in the worker that holds it; a worker process loads the knowledge
 base once, on first use. A profile given as text that is not JSON counts as invalid, and so does
 JSON that gives a key twice in an object. Any other exception is a bug in k2safety and fails the
@@ -30,7 +38,7 @@ mappings) is read back as the mapping it was, so the profiles arrive as they wer
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 try:
@@ -46,13 +54,17 @@ from k2safety._batch import screen as screen_one
 from k2safety._errors import FieldProblem, ProfileError
 from k2safety._json import loads_refusing_duplicates
 
-__all__ = ["COLUMNS", "reports", "screen"]
+__all__ = ["COLUMNS", "FHIR_COLUMNS", "reports", "screen", "screen_fhir"]
 
 COLUMNS = ("max_severity", "codes", "error")
 """The columns :func:`screen` adds."""
 
+FHIR_COLUMNS = ("patient", *COLUMNS)
+"""The columns of :func:`screen_fhir`: the patient, then :data:`COLUMNS`."""
+
 # pandas' nullable text: missing is <NA> whatever the row, and Parquet stores it as text.
 _DTYPES = dict.fromkeys(COLUMNS, "string")
+_FHIR_DTYPES = dict.fromkeys(FHIR_COLUMNS, "string")
 
 
 def screen(
@@ -185,3 +197,124 @@ def _screen_frame_partition(partition: Any, column: str) -> Any:
     rows = _columns(partition[column])
     columns = {name: [row[i] for row in rows] for i, name in enumerate(COLUMNS)}
     return partition.assign(**columns).astype(_DTYPES)
+
+
+# --- FHIR bulk exports -------------------------------------------------------------------------
+
+
+def screen_fhir(
+    lines: dask.bag.Bag, *, references: Mapping[str, Mapping[str, Any]] | None = None
+) -> dask.dataframe.DataFrame:
+    """One row of :data:`FHIR_COLUMNS` per patient of a Bag of bulk-export lines.
+
+    Each element is a line of NDJSON (text) or a resource (a mapping). The medication resources
+    are grouped by patient with a task-based shuffle, which needs no disk and runs on any
+    scheduler; each group is read as one input, as ``k2safety batch --fhir --any-order`` reads
+    a patient's lines. ``references`` adds Medications (and Substances) by ``Type/id`` to those
+    the Bag holds. The rows come in no particular order: sort by ``patient`` to compare.
+    """
+    if not isinstance(lines, dask.bag.Bag):
+        raise TypeError(f"expected a Dask Bag of NDJSON lines, got {type(lines).__name__}")
+    bag: Any = lines
+    parsed = bag.map_partitions(_parse_partition)
+    held = parsed.reduction(_held_partition, _merge_held)
+    by_patient = parsed.filter(_has_patient).groupby(_patient_key, shuffle="tasks")
+    rows = by_patient.map(_screen_patient, held, dict(references or {}))
+    bad = parsed.filter(_is_bad).map(_bad_row)
+    concat: Any = dask.bag.concat  # untyped
+    frame = concat([rows, bad]).to_dataframe(meta=dict.fromkeys(FHIR_COLUMNS, "object"))
+    return cast("dask.dataframe.DataFrame", frame.astype(_FHIR_DTYPES))
+
+
+# A parsed element: ("patient", patient, resource), ("held", key, resource), ("bad", message)
+# or None (a blank line, or a resource that is neither the patient's nor referable).
+_Parsed = tuple[str, str | None, Any] | None
+
+
+def _parse_partition(partition: Iterable[Any]) -> list[_Parsed]:
+    from k2safety.fhir import MEDICATION_RESOURCES, patient_of
+    from k2safety.fhir._bulk import BadLine, parse_line, referable_key
+
+    parsed: list[_Parsed] = []
+    for value in partition:
+        if isinstance(value, str | bytes):
+            # Line numbers are not known in a Bag; 0 never strips a byte order mark.
+            resource = parse_line(value, 0)
+        elif isinstance(value, Mapping) and isinstance(value.get("resourceType"), str):
+            resource = value
+        else:
+            resource = BadLine(0, "not_a_resource", "must be a FHIR resource (an object)")
+        if resource is None:
+            continue
+        if isinstance(resource, BadLine):
+            parsed.append(("bad", None, resource.message))
+        elif resource["resourceType"] in MEDICATION_RESOURCES:
+            patient = patient_of(resource)
+            if patient is None:
+                kind = resource["resourceType"]
+                parsed.append(("bad", None, f"a {kind} without a readable subject reference"))
+            else:
+                parsed.append(("patient", patient, resource))
+        elif (key := referable_key(resource)) is not None:
+            parsed.append(("held", key, resource))
+    return parsed
+
+
+def _held_partition(partition: Iterable[_Parsed]) -> dict[str, Any]:
+    return {
+        item[1]: item[2]
+        for item in partition
+        if item is not None and item[0] == "held" and item[1] is not None
+    }
+
+
+def _merge_held(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, resource in part.items():
+            merged.setdefault(key, resource)
+    return merged
+
+
+def _has_patient(item: _Parsed) -> bool:
+    return item is not None and item[0] == "patient"
+
+
+def _is_bad(item: _Parsed) -> bool:
+    return item is not None and item[0] == "bad"
+
+
+def _patient_key(item: _Parsed) -> str | None:
+    return None if item is None else item[1]
+
+
+def _bad_row(item: _Parsed) -> dict[str, str | None]:
+    assert item is not None
+    return {"patient": None, "max_severity": None, "codes": "", "error": item[2]}
+
+
+def _screen_patient(
+    group: tuple[str, list[_Parsed]],
+    held: dict[str, Any],
+    references: dict[str, Any],
+) -> dict[str, str | None]:
+    from k2safety.fhir._bulk import PatientLines, read_patient
+
+    patient, items = group
+    resources = [item[2] for item in items if item is not None]
+    known = {**references, **held} if references else held
+    reading = read_patient(
+        PatientLines(patient, resources, list(range(len(resources))), dict(known))
+    )
+    if isinstance(reading, ProfileError):
+        return {"patient": patient, "max_severity": None, "codes": "", "error": str(reading)}
+    result = screen_one(reading.profile)
+    if isinstance(result, ProfileError):
+        return {"patient": patient, "max_severity": None, "codes": "", "error": str(result)}
+    severity = None if result.max_severity is None else result.max_severity.value
+    return {
+        "patient": patient,
+        "max_severity": severity,
+        "codes": " ".join(result.codes),
+        "error": None,
+    }

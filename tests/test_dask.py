@@ -190,3 +190,63 @@ def test_without_dask_the_import_says_what_to_install() -> None:
     assert "ImportError: k2safety.dask needs Dask: pip install 'k2safety[dask]'" in (
         completed.stderr
     )
+
+
+def _bulk_lines() -> list[str]:
+    def order(patient: str, **medication: Any) -> dict[str, Any]:
+        return {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "subject": {"reference": f"Patient/{patient}"},
+            **medication,
+        }
+
+    resources: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": "a"},
+        order("a", medicationReference={"reference": "Medication/w"}),
+        order("b", medicationCodeableConcept={"text": "apixaban 5 mg"}),
+        order("a", medicationCodeableConcept={"text": "Vitamin K2 MK-7 capsule"}),  # interleaved
+        order("c", medicationCodeableConcept={"text": "metformin"}),
+        {"resourceType": "Medication", "id": "w", "code": {"text": "warfarin 5 mg"}},  # last
+        {"resourceType": "MedicationRequest", "status": "active"},  # no patient
+    ]
+    return [*map(json.dumps, resources), "{not json"]
+
+
+_SCREEN_FHIR = """
+import json, sys
+import dask, dask.bag as db
+assert dask.config.get("scheduler", None) is None  # Dask's defaults: no client, nothing set
+from k2safety.dask import FHIR_COLUMNS, screen_fhir
+frame = screen_fhir(db.from_sequence(json.loads(sys.stdin.read()), npartitions=3)).compute()
+assert list(frame.columns) == list(FHIR_COLUMNS), frame.columns
+assert all(str(dtype) == "string" for dtype in frame.dtypes), frame.dtypes
+rows = [[None if value is None or value != value else value for value in row]
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False)]
+print(json.dumps(rows))
+"""
+
+
+def test_a_bag_of_bulk_export_lines_screens_one_row_per_patient() -> None:
+    """Under Dask's default configuration and its default scheduler for a Bag (local
+    processes), in a fresh interpreter so that no client of another test is the default."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _SCREEN_FHIR],
+        input=json.dumps(_bulk_lines()),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    rows = json.loads(completed.stdout)
+    by_patient = {row[0]: tuple(row[1:]) for row in rows if row[0] is not None}
+    # a's warfarin (a Medication given after it) meets a's vitamin K from another partition.
+    assert by_patient == {
+        "a": ("critical", "K2-VKA K2-CONSULT K2-DOSE-NOT-STATED", None),
+        "b": ("info", "K2-CONSULT", None),
+        "c": ("info", "K2-CONSULT", None),
+    }
+    assert sorted(row[3] for row in rows if row[0] is None) == [
+        "a MedicationRequest without a readable subject reference",
+        "not valid JSON: Expecting property name enclosed in double quotes (column 2)",
+    ]

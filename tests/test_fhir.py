@@ -176,23 +176,27 @@ def test_r5_shapes_statuses_and_a_vitamin_k_administration() -> None:
 
 def test_vitamin_supplements_with_dosage_become_exact_daily_amounts() -> None:
     reading = read_fhir(own_case("vitamin-supplements-r4"))
-    supplements = [(s.ingredient, s.dose, s.mcg_per_day) for s in reading.profile.supplements]
+    supplements = [
+        (s.ingredient, s.dose, s.mcg_per_day)
+        for s in reading.profile.supplements
+        if not isinstance(s, k2safety.Product)
+    ]
     assert supplements == [
         (Form.MK7, "100 mcg/day", Fraction(100)),  # and its dispense of 0.1 mg a day: once
         (Form.MK4, "45000 mcg/day", Fraction(45000)),  # 15 mg three times a day
         # 50,000 IU a month of 30.4375 days, at 40 IU a microgram
         (Form.D3, "800000 IU/(487 day)", Fraction(50000 * 16, 487) / 40),
     ]
-    # "dose not stated": listed as a medication, and the reading says so.
-    assert [m.name for m in reading.profile.medications] == [
-        "Vitamin K2 drops",
-        "Warfarin Sodium 5 MG Oral Tablet",
-    ]
+    # "dose not stated": a product entry without an amount, and the reading says so.
+    assert [m.name for m in reading.profile.medications] == ["Warfarin Sodium 5 MG Oral Tablet"]
+    (product,) = [s for s in reading.profile.supplements if isinstance(s, k2safety.Product)]
+    assert product.product == "Vitamin K2 drops"
+    assert [(row.ingredient, row.amount) for row in product.per_serving] == [("K2", None)]
     (note,) = reading.notes
     assert note.id == "k2-no-dose"
-    assert "no dose is stated: listed as a medication" in note.text
+    assert "no dose is stated: listed as a product of which no amount is stated" in note.text
     report = k2safety.check(reading.profile)
-    assert {"K2-VKA", "K2-MK4-HIGH-DOSE"} <= set(report.codes)
+    assert {"K2-VKA", "K2-MK4-HIGH-DOSE", "K2-DOSE-NOT-STATED"} <= set(report.codes)
 
 
 def test_every_coding_counts_text_first() -> None:
@@ -425,17 +429,45 @@ def test_a_statement_reads_its_dosage() -> None:
         ([_dose(1, "ug"), _dose(40, "[iU]")], "its doses mix IU and units of mass"),
     ],
 )
-def test_no_amount_lists_the_product_as_a_medication(dosages: list[Any], why: str) -> None:
+def test_no_amount_lists_a_product_whose_dose_is_not_stated(dosages: list[Any], why: str) -> None:
     reading = read_fhir(_vitamin(dosages, text="Vitamin D3 1000 unit tablet"))
-    assert reading.profile.supplements == ()
-    assert [m.name for m in reading.profile.medications] == ["Vitamin D3 1000 unit tablet"]
-    assert f"is vitamin D3, but {why}: listed as a medication" in reading.notes[-1].text
+    (product,) = reading.profile.supplements
+    assert isinstance(product, k2safety.Product)
+    assert product.product == "Vitamin D3 1000 unit tablet"
+    assert [(row.ingredient, row.amount) for row in product.per_serving] == [("D3", None)]
+    assert reading.profile.medications == ()
+    assert f"is vitamin D3, but {why}: listed as a product of which no amount" in (
+        reading.notes[-1].text
+    )
 
 
-def test_a_product_of_several_vitamins_is_a_medication() -> None:
+def test_a_product_of_several_vitamins_is_a_product_whose_doses_are_not_stated() -> None:
     reading = read_fhir(_vitamin([_dose(100)], text="Vitamin D3 + K2 MK-7"))
-    assert reading.profile.supplements == ()
+    (product,) = reading.profile.supplements
+    assert isinstance(product, k2safety.Product)
+    assert [(row.ingredient, row.amount) for row in product.per_serving] == [
+        ("D3", None),
+        ("MK-7", None),
+    ]
     assert "names vitamin D3 and MK-7 (vitamin K2)" in reading.notes[-1].text
+
+
+def test_warfarin_and_a_vitamin_k_product_without_a_dose_fire_k2_vka() -> None:
+    """Before "dose not stated" could be said, such a product was a medication by name and the
+    rules did not count it as vitamin K: a warfarin user's vitamin K got no K2-VKA."""
+    warfarin = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "Warfarin Sodium 5 MG Oral Tablet"},
+    }
+    vitamin_k = {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "Vitamin K2 MK-7 capsule"},
+    }
+    report = k2safety.check(read_fhir([warfarin, vitamin_k]).profile)
+    assert report.codes[0] == "K2-VKA"
+    assert "K2-DOSE-NOT-STATED" in report.codes
 
 
 def test_a_vitamin_product_that_names_a_medication_is_both() -> None:

@@ -47,6 +47,7 @@ from k2safety.cli._io import (
     bad_input,
     encode_json,
     encode_report,
+    fhir_document,
     open_input,
     open_output,
     parse_json,
@@ -57,6 +58,8 @@ from k2safety.cli._io import (
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from k2safety.fhir._bulk import BadLine, BulkReader, PatientLines
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -84,7 +87,32 @@ def register(subparsers: Subparsers) -> None:
         formatter_class=HelpFormatter,
     )
     parser.add_argument(
-        "input", metavar="IN.jsonl", help="profiles, one JSON object per line; '-' reads stdin"
+        "input",
+        metavar="IN.jsonl",
+        help="profiles, one JSON object per line; '-' reads stdin (with --fhir: FHIR resources, "
+        "one per line, as a bulk export writes them)",
+    )
+    parser.add_argument(
+        "--fhir",
+        action="store_true",
+        help="the input is a FHIR bulk export (NDJSON): write one result line per patient, "
+        "reading each patient's consecutive lines together",
+    )
+    parser.add_argument(
+        "--fhir-medications",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="with --fhir, NDJSON of Medication (and Substance) resources that "
+        "medicationReference points at, such as a bulk export's Medication.ndjson; may be "
+        "given more than once",
+    )
+    parser.add_argument(
+        "--any-order",
+        action="store_true",
+        help="with --fhir, the patients' lines may come in any order: hold them in a temporary "
+        "SQLite database on disk and screen each patient's lines together (the results come "
+        "after the whole input is read)",
     )
     parser.add_argument(
         "-o",
@@ -131,6 +159,23 @@ def _jobs(text: str) -> int:
 
 def run(args: argparse.Namespace) -> ExitStatus:
     """Screen ``args.input`` into ``args.output``; returns the exit status."""
+    if not args.fhir and (args.fhir_medications or args.any_order):
+        print(
+            "k2safety batch: error: --fhir-medications and --any-order read a FHIR bulk "
+            "export: give --fhir",
+            file=sys.stderr,
+        )
+        return ExitStatus.USAGE
+    bulk: BulkReader | None = None
+    if args.fhir:
+        from k2safety.fhir._bulk import BulkReader
+
+        bulk = BulkReader()
+        for file in args.fhir_medications:
+            try:
+                _read_references(file, bulk.references)
+            except InputError as error:
+                return bad_input(source_name(file), error)
     with ExitStack() as stack:
         try:
             source = open_input(args.input, stack)
@@ -143,18 +188,26 @@ def run(args: argparse.Namespace) -> ExitStatus:
         except OutputError as error:
             print(f"k2safety: {error}", file=sys.stderr)
             return ExitStatus.IO_ERROR
-        summary = _Summary()
+        summary = _Summary(fhir=bulk)
         # A bar would tangle with results written to the same terminal.
         results_on_terminal = args.output == "-" and sys.stdout.isatty()
         progress = None if results_on_terminal else _progress_bar(source, stack)
         interrupted = stack.enter_context(_CtrlC())
         processes = None if args.jobs == 1 else args.jobs
-        screen_line = functools.partial(_screen_line, claims="full" if args.full else "ids")
+        claims: Literal["full", "ids"] = "full" if args.full else "ids"
         lines = _numbered(source, source_name(args.input))
+        rows: Iterator[Any]
+        if bulk is None:
+            screen_line = functools.partial(_screen_line, claims=claims)
+            rows = screen_rows(lines, screen_line, processes=processes)
+        else:
+            groups = bulk.any_order(lines) if args.any_order else bulk.grouped(lines)
+            screen_group = functools.partial(_screen_group, claims=claims)
+            rows = screen_rows(groups, screen_group, processes=processes)
         try:
-            for output, outcome, codes in screen_rows(lines, screen_line, processes=processes):
+            for output, outcome, codes, *counts in rows:
                 sink.write(output)
-                summary.add(outcome, codes)
+                summary.add(outcome, codes, *counts)
                 if progress is not None and summary.lines % _PROGRESS_EVERY == 0:
                     progress(summary.lines)
                 if interrupted():
@@ -178,9 +231,27 @@ def run(args: argparse.Namespace) -> ExitStatus:
     print(summary.render(interrupted=interrupted()), file=sys.stderr)
     if interrupted():
         return ExitStatus.INTERRUPTED
-    if summary.outcomes[_INVALID]:
+    if summary.outcomes[_INVALID] or (bulk is not None and bulk.interleaved):
         return ExitStatus.BAD_INPUT
     return exit_status(summary.worst, args.fail_on)
+
+
+def _read_references(file: str, into: dict[str, Any]) -> None:
+    """The Medications and Substances of NDJSON ``file``, by ``Type/id``; other types are
+    skipped. Raises :class:`InputError` for a line that cannot be read."""
+    from k2safety.fhir._bulk import BadLine, parse_line, referable_key
+
+    try:
+        with open(file, "rb") as lines:
+            for number, raw in enumerate(lines, 1):
+                resource = parse_line(raw, number)
+                if isinstance(resource, BadLine):
+                    raise InputError(resource.kind, f"line {number:,}: {resource.message}")
+                key = None if resource is None else referable_key(resource)
+                if key is not None:
+                    into.setdefault(key, resource)
+    except OSError as error:
+        raise InputError("unreadable", f"cannot read the file: {error.strerror or error}") from None
 
 
 def _same_file(args: argparse.Namespace) -> ExitStatus:
@@ -257,10 +328,50 @@ def _error_line(
     return (encode_json({"line": number, "error": error}) + "\n").encode()
 
 
+def _screen_group(
+    group: PatientLines | BadLine, claims: Literal["full", "ids"]
+) -> tuple[bytes, str | None, tuple[str, ...], int, int]:
+    """One patient's output line (or a bad line's), and how many of their resources were
+    counted and set aside; runs in the workers with ``--jobs``."""
+    from k2safety.fhir._bulk import BadLine, read_patient
+
+    if isinstance(group, BadLine):
+        return _error_line(group.line, group.kind, group.message, ()), _INVALID, (), 0, 0
+    head = '{"patient":' + encode_json(group.patient) + f',"line":{group.lines[0]}'
+    if group.continued:
+        head += ',"continued":true'
+    reading = read_patient(group)
+    if isinstance(reading, ProfileError):
+        error = {
+            "kind": "invalid_resource",
+            "message": str(reading),
+            "problems": [{"field": path, "problem": text} for path, text in reading.problems],
+        }
+        return f'{head},"error":{encode_json(error)}}}\n'.encode(), _INVALID, (), 0, 0
+    result = screen(reading.profile)
+    if isinstance(result, ProfileError):  # not expected: read_fhir validates the profile
+        return (
+            _error_line(group.lines[0], "invalid_profile", str(result), result.problems),
+            (_INVALID),
+            (),
+            0,
+            0,
+        )
+    lines = group.lines
+    fhir = encode_json(fhir_document(reading, line_of=lambda index: lines[index]))
+    report = encode_report(result, claims=claims)
+    line = f'{head},"fhir":{fhir},"report":{report}}}\n'.encode()
+    severity = None if result.max_severity is None else result.max_severity.value
+    return line, severity, result.codes, reading.counted, len(reading.set_aside)
+
+
 @dataclass
 class _Summary:
     outcomes: Counter[str | None] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
+    fhir: BulkReader | None = None
+    counted: int = 0
+    set_aside: int = 0
 
     @property
     def lines(self) -> int:
@@ -271,16 +382,24 @@ class _Summary:
         found = [Severity(outcome) for outcome in self.outcomes if outcome not in {None, _INVALID}]
         return max(found, default=None)
 
-    def add(self, outcome: str | None, codes: tuple[str, ...]) -> None:
+    def add(
+        self, outcome: str | None, codes: tuple[str, ...], counted: int = 0, set_aside: int = 0
+    ) -> None:
         self.outcomes[outcome] += 1
         self.codes.update(codes)
+        self.counted += counted
+        self.set_aside += set_aside
 
     def render(self, *, interrupted: bool) -> str:
         invalid = self.outcomes[_INVALID]
         head = f"k2safety batch: {self.lines:,} lines"
+        if self.fhir is not None:
+            head = f"k2safety batch: {self.fhir.lines:,} lines, {self.lines:,} results"
         if interrupted:
             head += " (interrupted: the output holds these lines, each complete)"
         lines = [f"{head}: {self.lines - invalid:,} screened, {invalid:,} invalid"]
+        if self.fhir is not None:
+            lines += self._fhir_lines(self.fhir)
         severities = [*(severity.value for severity in reversed(Severity)), None]
         counts = ", ".join(f"{value or 'none'} {self.outcomes[value]:,}" for value in severities)
         lines.append(f"  most severe finding per profile: {counts}")
@@ -288,6 +407,30 @@ class _Summary:
             ranked = sorted(self.codes.items(), key=lambda item: (-item[1], item[0]))
             lines.append("  findings per code: " + ", ".join(f"{c} {n:,}" for c, n in ranked))
         return "\n".join(lines)
+
+    def _fhir_lines(self, bulk: BulkReader) -> list[str]:
+        lines = [
+            f"  FHIR: {bulk.medication_resources:,} medication resources: {self.counted:,} "
+            f"counted, {self.set_aside:,} set aside; {bulk.held:,} Medication or Substance "
+            f"lines held for references; {bulk.other_resources:,} lines of other types not read"
+        ]
+        if bulk.interleaved:
+            first, line = next(iter(bulk.interleaved.items()))
+            count = len(bulk.interleaved)
+            lines.append(
+                f"  interleaved input: the lines of {count:,} patient{'s' if count != 1 else ''} "
+                f"came back after another patient's (first: {printable(first)} at line "
+                f"{line:,}); each run of consecutive lines was screened on its own and marked "
+                '"continued", so a finding that needs resources from two runs can be missing: '
+                "sort the input by patient, or rerun with --any-order"
+            )
+        elif bulk.any_order_used:
+            lines.append(
+                "  --any-order: each patient's lines were gathered on disk and screened together"
+            )
+        else:
+            lines.append("  each patient's lines were consecutive: every patient screened whole")
+        return lines
 
 
 def _progress_bar(source: IO[bytes], stack: ExitStack) -> Callable[[int], None] | None:

@@ -54,8 +54,9 @@ class ExitStatus(IntEnum):
     BAD_INPUT = (
         3,
         "The input cannot be screened: a file cannot be read, or the profile (for `batch`, any "
-        "line) is not UTF-8 JSON or not a valid profile; standard error says why. For `batch` "
-        "this outranks 1 and 2.",
+        "line) is not UTF-8 JSON or not a valid profile (with `--fhir`, a resource that cannot "
+        "be read); for `batch --fhir`, also a patient's lines interleaved with another's "
+        "without `--any-order`. Standard error says why. For `batch` this outranks 1 and 2.",
     )
     USAGE = (
         4,

@@ -31,7 +31,10 @@ from k2safety._json import loads_refusing_duplicates
 from k2safety.cli._exit import ExitStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from k2safety import Report
+    from k2safety.fhir import FhirReading
 
 __all__ = [
     "STDIN",
@@ -44,6 +47,8 @@ __all__ = [
     "encode_json",
     "encode_report",
     "exact_json",
+    "fhir_document",
+    "fhir_summary",
     "open_input",
     "open_output",
     "output_errors_exit",
@@ -426,6 +431,70 @@ def _encode(value: Any, parts: list[str], newline: str, step: str) -> None:
         parts.append(newline + closing)
     else:  # numbers, booleans, null
         parts.append(json.dumps(value))
+
+
+def fhir_document(
+    reading: FhirReading, line_of: Callable[[int], int] | None = None
+) -> dict[str, Any]:
+    """What ``--fhir`` adds to a JSON report: what was read from FHIR, and what was left out.
+
+    Each resource set aside or noted is named by its type, id and where it was: ``location``
+    in the input (``entry[2].resource``), or with ``line_of`` (a resource's position to its
+    line) the ``line`` of a bulk export.
+    """
+
+    def where(index: int, location: str) -> dict[str, Any]:
+        return {"location": location} if line_of is None else {"line": line_of(index)}
+
+    return {
+        "patient": reading.patient,
+        "counted": reading.counted,
+        "set_aside": [
+            {
+                "resource_type": entry.resource_type,
+                "id": entry.id,
+                **where(entry.index, entry.location),
+                "reason": entry.reason,
+                "medication": entry.medication,
+            }
+            for entry in reading.set_aside
+        ],
+        "set_aside_reasons": reading.set_aside_reasons,
+        "notes": [
+            {
+                "resource_type": note.resource_type,
+                "id": note.id,
+                **where(note.index, note.location),
+                "text": note.text,
+            }
+            for note in reading.notes
+        ],
+        "other_patients": reading.other_patients,
+        "other_resources": reading.other_resources,
+    }
+
+
+def fhir_summary(reading: FhirReading) -> str:
+    """One line saying how many medication resources were counted and set aside, and why.
+
+    >>> from k2safety.fhir import read_fhir
+    >>> fhir_summary(read_fhir([{"resourceType": "MedicationRequest", "status": "stopped",
+    ...     "medicationCodeableConcept": {"text": "aspirin"}}]))
+    'FHIR: 0 medication resources counted, 1 set aside (status stopped 1)'
+    """
+    reasons = ", ".join(
+        f"{reason} {count:,}" for reason, count in reading.set_aside_reasons.items()
+    )
+    text = f"FHIR: {reading.counted:,} medication resource{'s' if reading.counted != 1 else ''} "
+    text += f"counted, {len(reading.set_aside):,} set aside"
+    if reasons:
+        text += f" ({reasons})"
+    if reading.other_patients:
+        text += f"; {reading.other_patients:,} about other patients, not read"
+    if reading.other_resources:
+        plural = "s" if reading.other_resources != 1 else ""
+        text += f"; {reading.other_resources:,} resource{plural} of other types, not read"
+    return text
 
 
 def write_json(document: Any) -> None:

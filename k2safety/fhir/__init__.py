@@ -28,9 +28,12 @@ How the package is laid out: ``_input`` finds the resources in what was handed i
 reads what a resource's medication is (every coding, contained and referenced Medications);
 ``_vitamins`` recognizes vitamin K and D3 products by the profile's ingredient words;
 ``_dosage`` reads their exact amount a day; ``_references`` finds what references point at and
-which patient the input is about; ``_read`` decides by status what counts as taken and builds
-the profile; ``_reading`` holds what comes back. :func:`patient_of` gives the patient a single
-resource is about, to group the lines of a bulk export before reading each group.
+which patient the input is about (and, given ``references=``, Medications kept outside the
+input, as a bulk export keeps them); ``_bulk`` groups a bulk export's lines by patient, for
+``k2safety batch --fhir`` and :func:`k2safety.dask.screen_fhir`; ``_read`` decides by status
+what counts as taken and builds the profile; ``_reading`` holds what comes back.
+:func:`patient_of` gives the patient a single resource is about, to group the lines of a bulk
+export before reading each group.
 
 It reads plain JSON with type checks, not a FHIR model library: the four resource types are read
 in the shapes of four FHIR versions at once, through a few dozen fields, and a full model of each

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any
 
 from k2safety._errors import FieldProblem, ProfileError, json_type
 from k2safety._knowledge import knowledge
@@ -54,16 +55,24 @@ _NOT_HAPPENED = {
 }
 
 
-def read_fhir(data: object, *, patient: str | None = None) -> FhirReading:
+def read_fhir(
+    data: object,
+    *,
+    patient: str | None = None,
+    references: Mapping[str, Mapping[str, Any]] | None = None,
+) -> FhirReading:
     """Read one patient's medications from FHIR into a profile, and account for every resource.
 
     ``data`` is a Bundle, a resource, a list of resources, NDJSON lines (an iterable of text,
     or one text), or a CDS Hooks request body. ``patient`` chooses the patient when the input
     is about several (an id, ``Patient/id`` or a bundle entry's ``urn:uuid:`` URL).
+    ``references`` holds resources kept outside ``data`` that a ``medicationReference`` may
+    point at, by ``Type/id`` (``{"Medication/m1": {...}}``), such as the lines of a bulk
+    export's ``Medication.ndjson``; a resource of ``data`` itself wins over one given here.
     Invalid input raises :class:`~k2safety.ProfileError` naming the resource and the field.
     """
     found = gather(data)
-    resolver = Resolver(found)
+    resolver = Resolver(found, references)
     medication_resources: list[tuple[Found, str | None]] = []
     problems: list[FieldProblem] = []
     other_resources = 0
@@ -100,9 +109,14 @@ def read_fhir(data: object, *, patient: str | None = None) -> FhirReading:
     )
 
 
-def profile_from_fhir(data: object, *, patient: str | None = None) -> Profile:
+def profile_from_fhir(
+    data: object,
+    *,
+    patient: str | None = None,
+    references: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Profile:
     """One patient's medications in FHIR as a profile: ``read_fhir(...).profile``."""
-    return read_fhir(data, patient=patient).profile
+    return read_fhir(data, patient=patient, references=references).profile
 
 
 def _raise(problems: list[FieldProblem]) -> None:
@@ -134,6 +148,7 @@ class _Screen:
     def __init__(self) -> None:
         self.medications: dict[tuple[str | None, ...], tuple[dict[str, str], Origin]] = {}
         self.supplements: dict[tuple[Form, str, Fraction], tuple[dict[str, str], Origin]] = {}
+        self.products: dict[tuple[str, tuple[Form, ...]], tuple[dict[str, Any], Origin]] = {}
         self.set_aside: list[SetAside] = []
         self.notes: list[Note] = []
         self.counted = 0
@@ -193,21 +208,41 @@ class _Screen:
                 medications = [pair for pair in medications if _names_a_medication(pair[0])]
             else:
                 label = knowledge().ingredient_of[form].label
-                self._note(
-                    item,
-                    f"{product.label} is {label}, but {dose.why_not}: listed as a medication, so "
-                    f"the rules do not count it as {label} (a profile's supplement needs a dose)",
+                self._product(
+                    item, product, forms, f"{product.label} is {label}, but {dose.why_not}"
                 )
+                medications = [pair for pair in medications if _names_a_medication(pair[0])]
         elif forms:
             labels = " and ".join(knowledge().ingredient_of[form].label for form in forms)
-            self._note(
+            self._product(
                 item,
-                f"{product.label} names {labels}, and one dose cannot be given to each: listed "
-                "as a medication, so the rules do not count it as a vitamin",
+                product,
+                forms,
+                f"{product.label} names {labels}, and one dose cannot be given to each",
             )
+            medications = [pair for pair in medications if _names_a_medication(pair[0])]
         for entry, fields in medications:
             key = (entry.get("name"), entry.get("atc"), entry.get("rxnorm"))
             self.medications.setdefault(key, (entry, (item, fields)))
+
+    def _product(self, item: Found, product: Product, forms: tuple[Form, ...], why: str) -> None:
+        """A vitamin product without a usable dose: a product entry whose amounts are not
+        stated, so that the rules count it as the vitamin ("dose not stated")."""
+        name = product.label or " and ".join(form.value for form in forms)
+        entry: dict[str, Any] = {
+            "product": name,
+            # Servings only multiply an amount; with none stated, one serving says nothing more.
+            "servings_per_day": 1,
+            "per_serving": [{"ingredient": form.value, "amount": None} for form in forms],
+        }
+        source: Source = ("medication[x]", None, "")
+        key = (name, tuple(forms))
+        self.products.setdefault(key, (entry, (item, {"product": source})))
+        self._note(
+            item,
+            f"{why}: listed as a product of which no amount is stated (dose not stated), so "
+            "the rules count it as the vitamin without a dose",
+        )
 
     def _note(self, item: Found, text: str) -> None:
         given = item.resource.get("id")
@@ -223,7 +258,10 @@ class _Screen:
 
     def profile(self) -> Profile:
         medications = list(self.medications.values())
-        supplements = list(self.supplements.values())
+        supplements: list[tuple[dict[str, Any], Origin]] = [
+            *self.supplements.values(),
+            *self.products.values(),
+        ]
         if len(medications) > MAX_ENTRIES:
             raise ProfileError(
                 [
@@ -252,7 +290,7 @@ class _Screen:
 
 
 def _in_resource(
-    problem: FieldProblem, origins: Mapping[str, list[tuple[dict[str, str], Origin]]]
+    problem: FieldProblem, origins: Mapping[str, list[tuple[dict[str, Any], Origin]]]
 ) -> FieldProblem:
     """A problem the profile found in an entry, told as a problem of the resource it came from."""
     path, text = problem

@@ -24,8 +24,12 @@ _PATIENT = re.compile(r"(?:^|/)Patient/([^/]+)(?:/_history/[^/]*)?$")
 class Resolver:
     """Finds what references point at: Medications and Substances, and patients."""
 
-    def __init__(self, found: Input) -> None:
+    def __init__(
+        self, found: Input, references: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.targets: dict[str, Mapping[str, Any]] = {}
+        self.references: Mapping[str, Mapping[str, Any]] = references or {}
+        """Resources kept outside the input, by ``Type/id``: consulted after the input's own."""
         self.patient_urls: dict[str, str] = {}
         self.patients: list[str] = []
         for item in found.resources:
@@ -61,6 +65,15 @@ class Resolver:
         if found is None:
             tail = reference_tail(reference)
             found = None if tail is None else self.targets.get(tail)
+            if found is None and self.references:
+                found = self.references.get(reference)
+                if found is None and tail is not None:
+                    found = self.references.get(tail)
+                if found is not None and not isinstance(found, Mapping):
+                    raise Bad(
+                        "medicationReference",
+                        f"{reference!r} refers to a value that is not a resource",
+                    )
         return found
 
     def patient_key(self, reference: str) -> str:
