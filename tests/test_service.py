@@ -156,6 +156,18 @@ async def test_order_sign_reads_a_k2_draft_order_against_prefetched_warfarin(
     assert "critical" in [card["indicator"] for card in response.json()["cards"]]
 
 
+async def test_a_k2_statement_without_a_dose_still_gives_the_critical_card(
+    app: Any, keys: Keys
+) -> None:
+    undosed = {key: value for key, value in k2_statement().items() if key != "dosage"}
+    body = hook_request(requests=(warfarin_order("active"),), statements=(undosed,))
+    response = await post_hook(app, keys, ORDER_SIGN, body)
+    assert response.status_code == 200, response.text
+    codes = {card["source"]["topic"]["code"]: card for card in response.json()["cards"]}
+    assert codes["K2-VKA"]["indicator"] == "critical"
+    assert "K2-DOSE-NOT-STATED" in codes
+
+
 async def test_a_stopped_warfarin_order_gives_no_critical_card(app: Any, keys: Keys) -> None:
     body = hook_request(orders=(k2_order(),), requests=(warfarin_order("stopped"),))
     response = await post_hook(app, keys, ORDER_SIGN, body)
