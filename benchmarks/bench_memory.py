@@ -37,7 +37,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100_000)
     args = parser.parse_args()
     chunk = 10_000
-    print(f"{'profiles':>10} {'resident MiB':>13} {'GC objects':>11} {'full GC ms':>11} memo entries")
+    print(
+        f"{'profiles':>10} {'resident MiB':>13} {'GC objects':>11} {'full GC ms':>11} memo entries"
+    )
     done = 0
     while done < args.profiles:
         for profile in _profiles.distinct_profiles(chunk, seed=done, start=done):

@@ -103,6 +103,24 @@ def parse_line(raw: bytes | str, number: int) -> Mapping[str, Any] | BadLine | N
     return resource
 
 
+# A line that begins with its resourceType, as bulk exports write them: `{"resourceType":"X"`.
+# The value has letters only (no escapes), so it is exactly the text between the quotes.
+_LEADING_TYPE_TEXT = re.compile(
+    r'[ \t\n\r]*\{[ \t\n\r]*"resourceType"[ \t\n\r]*:[ \t\n\r]*"([A-Za-z]+)"'
+)
+_LEADING_TYPE_BYTES = re.compile(_LEADING_TYPE_TEXT.pattern.encode("ascii"))
+
+
+def _leading_type(raw: bytes | str) -> str | None:
+    """The resourceType a line begins with, read without parsing the line; ``None`` when the
+    line does not begin so (then it is parsed to know)."""
+    if isinstance(raw, bytes):
+        found = _LEADING_TYPE_BYTES.match(raw)
+        return None if found is None else found[1].decode("ascii")
+    match = _LEADING_TYPE_TEXT.match(raw)
+    return None if match is None else match[1]
+
+
 def referable_key(resource: Mapping[str, Any]) -> str | None:
     """``Type/id`` of a Medication or Substance, as references point at it; else ``None``."""
     kind, given = resource.get("resourceType"), resource.get("id")
@@ -159,6 +177,11 @@ class BulkReader:
     ) -> tuple[str, Mapping[str, Any]] | BadLine | None:
         """A line's patient and resource; a bad line; or ``None`` when it is not a patient's."""
         self.lines = number
+        kind = _leading_type(raw)
+        if kind is not None and kind not in MEDICATION_RESOURCES and kind not in REFERABLE:
+            # Only counted: not parsed (a Synthea Patient line is some 10 KB of JSON).
+            self.other_resources += 1
+            return None
         resource = parse_line(raw, number)
         if resource is None or isinstance(resource, BadLine):
             return resource

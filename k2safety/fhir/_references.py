@@ -156,6 +156,10 @@ def patient_of(resource: Mapping[str, Any]) -> str | None:
         given = resource.get("id")
         return given if isinstance(given, str) else None
     try:
-        return Resolver(Input()).subject(resource)
+        return _NOTHING.subject(resource)
     except Bad:
         return None
+
+
+_NOTHING = Resolver(Input())
+"""A resolver of an empty input (never changed): reads a subject as it is written."""
