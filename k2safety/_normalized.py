@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from k2safety._knowledge import RULE_INPUTS, Food, Knowledge, KnowledgeError, knowledge
-from k2safety._matching import Match
+from k2safety._matching import Match, match_name
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
-from k2safety._triggers import Trigger, not_stated_trigger, supplement_trigger
+from k2safety._triggers import Trigger, TriggerField, not_stated_trigger, supplement_trigger
 
 __all__ = [
+    "ConditionMention",
     "Facts",
     "MedicationList",
     "NormalizedProfile",
@@ -42,6 +43,18 @@ class ResolvedMedication:
 
     given: str
     matches: tuple[Match, ...]
+    field: ClassVar[TriggerField] = "medications"
+    """The profile field the entry was found in, as a finding's trigger names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionMention(ResolvedMedication):
+    """An anticoagulant named in a health condition ("on warfarin", "takes Eliquis"): screened
+    as taken, in the drug classes the rules read, and shown by its trigger as found in
+    ``conditions``. Only anticoagulants are taken from conditions (a class other than
+    ``screened``); the condition stays a condition."""
+
+    field: ClassVar[TriggerField] = "conditions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +70,9 @@ class ProductDose:
     """The product, as the profile names it."""
     bound: str | None = None
     """How the label bounds the amount ("less than 100 mcg"), if it gives a bound."""
+    listed_as: TriggerField = "supplements"
+    """The field the entry was listed in: ``medications`` for a vitamin written among the
+    medications (``product`` is then the medication as given, not a product's label)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +99,12 @@ class NormalizedProfile(BaseModel):
     """The smallest total per day (the fewest servings), for the forms where it differs from
     :attr:`mcg_per_day`; empty when no product gives a range of servings."""
     dose_not_stated: tuple[Form, ...] = ()
-    """Forms a product's label names without stating their amount (a blend): screened as
-    present, their dose unchecked."""
+    """Forms a product's label names without stating their amount (a blend), or a medication
+    names without an amount k2safety reads ("phytonadione tablets"): screened as present, their
+    dose unchecked."""
     products: tuple[str, ...] = ()
-    """The products given as labels state them, by name, sorted."""
+    """The products given as labels state them, by name, sorted (not medications that name a
+    vitamin)."""
     label_bounds: tuple[str, ...] = ()
     """Amounts a label gives only as a bound, e.g. "MK-7: less than 100 mcg per serving (K2
     drops)"; the stated number is the amount checked."""
@@ -279,7 +297,9 @@ def normalize(
             not_stated=unstated_k,
         ),
         medications=MedicationList(resolved=resolved, unrecognized=unrecognized),
-        drug_classes=_by_class(resolved),
+        drug_classes=_by_class(
+            (*resolved, *_anticoagulants_in(condition_list)) if condition_list else resolved
+        ),
         foods=frozenset(food_ids),
         unrecognized_foods=unknown_foods,
         goals=goal_labels,
@@ -325,7 +345,8 @@ class _Products:
         self.others: set[str] = set()
 
     def add(self, entry: ProductDose | OtherIngredient) -> None:
-        self.all_names.add(entry.product)
+        if isinstance(entry, OtherIngredient) or entry.listed_as == "supplements":
+            self.all_names.add(entry.product)
         if isinstance(entry, OtherIngredient):
             self.others.add(f"{entry.name} ({entry.product})")
             return
@@ -401,6 +422,20 @@ def _by_text_then_matches(medication: ResolvedMedication) -> tuple[str, str, tup
         for match in medication.matches
     )
     return (*_by_text(medication), tie_break)
+
+
+_SCREENED = "screened"
+"""The vocabulary class of medicines with no vitamin K concern: not taken from conditions."""
+
+
+def _anticoagulants_in(conditions: Iterable[str]) -> tuple[ConditionMention, ...]:
+    """The anticoagulants each condition names, as :class:`ConditionMention` entries."""
+    found = []
+    for condition in conditions:
+        matches = tuple(m for m in match_name(condition) if m.drug_class != _SCREENED)
+        if matches:
+            found.append(ConditionMention(given=condition, matches=matches))
+    return tuple(found)
 
 
 def _by_class(

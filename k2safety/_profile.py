@@ -9,6 +9,7 @@ that validates to an equal profile.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Annotated, Any, Literal, Self
@@ -33,15 +34,23 @@ from k2safety import _profile_schema as schema
 from k2safety._caches import text_memo
 from k2safety._errors import ProfileError
 from k2safety._knowledge import decimal_text, knowledge
-from k2safety._matching import Match, match_medication
-from k2safety._normalized import OtherIngredient, ProductDose
+from k2safety._matching import Match, match_medication, rxnorm_forms
+from k2safety._normalized import OtherIngredient, ProductDose, SupplementEntry
 from k2safety._profile_errors import describe, profile_error
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
-from k2safety._units import ACCEPTED_UNITS, DoseProblem, Period, parse_dose, plain_number
+from k2safety._units import (
+    ACCEPTED_UNITS,
+    MAX_DOSE_TEXT,
+    DoseProblem,
+    Period,
+    parse_dose,
+    plain_number,
+)
 
 __all__ = [
     "MAX_ENTRIES",
+    "MAX_MEDICATION_TEXT",
     "MAX_TEXT",
     "DoseObject",
     "EntryProblem",
@@ -56,6 +65,7 @@ __all__ = [
     "goal_named",
     "ingredient_form",
     "medication_label",
+    "medication_vitamins",
     "product_name",
     "product_row",
     "product_rows",
@@ -66,7 +76,11 @@ __all__ = [
 MAX_ENTRIES = 100
 """The most entries a list in a profile may hold (goals: one of each)."""
 MAX_TEXT = 200
-"""The longest medication name, food or condition, in characters."""
+"""The longest food, condition, product name or label row, in characters."""
+MAX_MEDICATION_TEXT = 1000
+"""The longest medication name, in characters: real RxNorm pack names reach 273, and a record
+may carry a long free-text line. Foods and conditions keep :data:`MAX_TEXT`: they are a word or
+a phrase a person types, and nothing longer names one."""
 
 
 class EntryProblem(ValueError):
@@ -459,6 +473,11 @@ _Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
     schema.LazySchema(lambda: schema.text_schema(MAX_TEXT)),
 ]
+_MedicationText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MEDICATION_TEXT),
+    schema.LazySchema(lambda: schema.text_schema(MAX_MEDICATION_TEXT)),
+]
 
 
 class _Frozen(BaseModel):
@@ -677,7 +696,7 @@ class Medication(_Frozen):
 
     model_config = ConfigDict(json_schema_extra=schema.medication_object_extra())
 
-    name: _Text | None = None
+    name: _MedicationText | None = None
     atc: Annotated[
         str | None,
         BeforeValidator(_optional(atc_code, None)),
@@ -706,6 +725,142 @@ class Medication(_Frozen):
         if self.name is None and self.atc is None and self.rxnorm is None:
             raise _fail("needs at least one of 'name', 'atc', 'rxnorm'")
         return self
+
+
+_VITAMIN_CLASS = "vitamin"
+"""The ``drug_class`` of a match that is a vitamin K or D form (terms.toml) listed among the
+medications: planned, as a supplement is, rather than a medicine of the vocabulary."""
+_TOKENS = re.compile(r"[^\W_]+")
+_NOT_THE_VITAMIN = frozenset({"antagonist", "antagonists", "epoxide", "deficiency"})
+"""Words that, right after a vitamin's name, make it name something else ("vitamin K
+antagonist" is a class of anticoagulants, not vitamin K)."""
+_AMOUNT_START = re.compile(r"(?<![\w.,/\-])\d")
+
+
+def medication_vitamins(
+    name: str | None, rxnorm: str | None, given: str
+) -> tuple[tuple[Match, ...], tuple[SupplementEntry, ...]]:
+    """The vitamin K or D a medication entry names, as matches and as planned supplements.
+
+    A name is searched for the ingredient names of ``terms.toml`` ("Vitamin K2 (MK-7) 100 mcg",
+    "phytonadione 5 mg tablet", "cholecalciferol 1000 IU"), and an RxNorm code is looked up in
+    the roll-up table (:func:`~k2safety._matching.rxnorm_forms`). Names of one family narrow
+    each other (vitamin K2 and MK-7 are MK-7). With one form, the last amount written after a
+    number in the name that :func:`daily_amount` reads ("100 mcg", "5 mg", "1000 IU", "100 mcg
+    weekly") is its dose a day; otherwise, or with several forms, each form is planned with its
+    dose not stated (screened as present, as a product's row without an amount). Never raises:
+    a name that cannot be read this way is simply not a vitamin.
+
+    >>> matches, planned = medication_vitamins("cholecalciferol 1000 IU", None, "D3")
+    >>> [(m.name, m.drug_class) for m in matches], planned
+    ([('vitamin D3', 'vitamin')], ((<Form.D3: 'D3'>, Fraction(25, 1)),))
+    """
+    named = _vitamins_in(name) if name is not None else ((), None)
+    forms = dict(named[0])
+    if rxnorm is not None:
+        for value in rxnorm_forms(rxnorm):
+            if value in Form._value2member_map_:
+                forms.setdefault(Form(value), "")
+    if not forms:
+        return (), ()
+    try:
+        kept = [_narrowest(list(forms))]
+    except _Conflict:  # forms of different families (D3 and MK-7): each is planned
+        kept = list(forms)
+    kb = knowledge()
+    matches = tuple(
+        Match(
+            substance=None,
+            name=kb.ingredient_of[form].label,
+            drug_class=_VITAMIN_CLASS,
+            matched_by="name" if forms.get(form) else "rxnorm",
+            matched_text=forms.get(form) or (rxnorm or ""),
+        )
+        for form in kept
+    )
+    dose = named[1]
+    if len(kept) == 1 and dose is not None:
+        try:
+            return matches, ((kept[0], daily_amount(kept[0], dose, None)),)
+        except DoseProblem:
+            pass
+    return matches, tuple(
+        ProductDose(form=form, most=None, least=None, product=given, listed_as="medications")
+        for form in kept
+    )
+
+
+def _vitamins_in_uncached(text: str) -> tuple[tuple[tuple[Form, str], ...], str | None]:
+    """The forms a medication's text names (each with the words that named it) and the text of
+    the last amount written in it that reads as a dose, if any."""
+    terms, firsts, longest = _vitamin_terms()
+    folded = text.casefold() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    if _vitamin_hint().search(folded) is None:  # most medications name no vitamin
+        return (), None
+    tokens = _TOKENS.findall(folded)
+    found: dict[Form, str] = {}
+    start = 0
+    while start < len(tokens):
+        if tokens[start] not in firsts:  # most words start no vitamin's name: one lookup
+            start += 1
+            continue
+        for size in range(min(longest, len(tokens) - start), 0, -1):
+            form = terms.get(tuple(tokens[start : start + size]))
+            if form is not None:
+                after = tokens[start + size] if start + size < len(tokens) else ""
+                if after not in _NOT_THE_VITAMIN:
+                    found.setdefault(form, " ".join(tokens[start : start + size]))
+                start += size
+                break
+        else:
+            start += 1
+    if not found:
+        return (), None
+    return tuple(found.items()), _last_amount(text)
+
+
+def _last_amount(text: str) -> str | None:
+    """The last amount in ``text`` that :func:`parse_dose` reads: from a number to the end, or
+    to fewer words ("5 mg" in "5 mg tablet")."""
+    for start in reversed([m.start() for m in _AMOUNT_START.finditer(text)]):
+        tail = text[start:].split()[:8]
+        for size in range(len(tail), 0, -1):
+            candidate = " ".join(tail[:size]).rstrip(").,;")
+            if len(candidate) > MAX_DOSE_TEXT:
+                continue
+            try:
+                parse_dose(candidate)
+            except DoseProblem:
+                continue
+            return candidate
+    return None
+
+
+_vitamins_in = text_memo("vitamins named in a medication", _vitamins_in_uncached)
+_vitamin_table: tuple[dict[tuple[str, ...], Form], frozenset[str], int] | None = None
+_hint: re.Pattern[str] | None = None
+
+
+def _vitamin_hint() -> re.Pattern[str]:
+    """A pattern that finds, as a whole word, any word a vitamin's name starts with."""
+    global _hint
+    if _hint is None:
+        firsts = sorted(_vitamin_terms()[1], key=len, reverse=True)
+        _hint = re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, firsts))})(?![^\W_])")
+    return _hint
+
+
+def _vitamin_terms() -> tuple[dict[tuple[str, ...], Form], frozenset[str], int]:
+    """Each ingredient name of terms.toml as a run of words, to its form; the words such runs
+    start with; and the most words a run has."""
+    global _vitamin_table
+    if _vitamin_table is None:
+        terms = {
+            tuple(_TOKENS.findall(term)): ingredient.form
+            for term, ingredient in knowledge().ingredient_terms.items()
+        }
+        _vitamin_table = terms, frozenset(run[0] for run in terms if run), max(map(len, terms))
+    return _vitamin_table
 
 
 def medication_label(name: str | None, atc: str | None, rxnorm: str | None) -> str:
@@ -744,7 +899,7 @@ class Profile(_Frozen):
             Annotated[
                 Medication,
                 BeforeValidator(_medication_shape),
-                schema.MedicationItemSchema(MAX_TEXT),
+                schema.MedicationItemSchema(MAX_MEDICATION_TEXT),
             ],
             ...,
         ],

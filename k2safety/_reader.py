@@ -14,10 +14,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, cast
 
-from k2safety._matching import match_medication, match_name
+from k2safety._matching import Match, match_medication, match_name
 from k2safety._normalized import ResolvedMedication, SupplementEntry
 from k2safety._profile import (
     MAX_ENTRIES,
+    MAX_MEDICATION_TEXT,
     MAX_TEXT,
     EntryProblem,
     Product,
@@ -27,6 +28,7 @@ from k2safety._profile import (
     goal_named,
     ingredient_form,
     medication_label,
+    medication_vitamins,
     product_rows,
     rxnorm_id,
 )
@@ -70,6 +72,7 @@ def entries_of_json(data: object) -> Entries:
     goals: list[Goal] = []
     conditions: list[str] = []
     supervised = False
+    vitamins: list[SupplementEntry] = []
     try:
         for field, value in data.items():
             if type(field) is not str:
@@ -82,7 +85,12 @@ def entries_of_json(data: object) -> Entries:
             if type(value) not in _LISTS or len(value) > MAX_ENTRIES:
                 raise NotPlain
             if field == "medications":
-                medications = [_medication(entry) for entry in value]
+                medications = []
+                vitamins = []
+                for entry in value:
+                    medication, planned = _medication(entry)
+                    medications.append(medication)
+                    vitamins.extend(planned)
             elif field == "supplements":
                 supplements = []
                 for entry in value:
@@ -100,24 +108,34 @@ def entries_of_json(data: object) -> Entries:
                 raise NotPlain
     except (EntryProblem, DoseProblem):
         raise NotPlain from None
+    if vitamins:
+        supplements = [*supplements, *vitamins]
     return medications, supplements, foods, goals, conditions, supervised
 
 
 def entries_of_profile(profile: Profile) -> Entries:
     """The entries of a validated :class:`Profile`."""
+    medications: list[ResolvedMedication] = []
+    vitamins: list[SupplementEntry] = []
+    for medication in profile.medications:
+        resolved, planned = _resolved(
+            medication.name, medication.rxnorm, medication.label, medication.matches
+        )
+        medications.append(resolved)
+        vitamins.extend(planned)
     return (
+        medications,
         [
-            ResolvedMedication(given=medication.label, matches=medication.matches)
-            for medication in profile.medications
-        ],
-        [
-            entry
-            for supplement in profile.supplements
-            for entry in (
-                supplement.rows
-                if isinstance(supplement, Product)
-                else ((supplement.ingredient, supplement.mcg_per_day),)
-            )
+            *(
+                entry
+                for supplement in profile.supplements
+                for entry in (
+                    supplement.rows
+                    if isinstance(supplement, Product)
+                    else ((supplement.ingredient, supplement.mcg_per_day),)
+                )
+            ),
+            *vitamins,
         ],
         list(profile.foods),
         list(profile.goals),
@@ -126,11 +144,22 @@ def entries_of_profile(profile: Profile) -> Entries:
     )
 
 
-def _text(value: object) -> str:
+def _resolved(
+    name: str | None, rxnorm: str | None, given: str, matches: tuple[Match, ...]
+) -> tuple[ResolvedMedication, tuple[SupplementEntry, ...]]:
+    """A medication resolved, with the vitamin K or D it names (also among its matches, so it
+    is recognized) as planned supplements: see :func:`medication_vitamins`."""
+    vitamin_matches, planned = medication_vitamins(name, rxnorm, given)
+    if vitamin_matches:
+        matches = (*matches, *vitamin_matches)
+    return ResolvedMedication(given=given, matches=matches), planned
+
+
+def _text(value: object, longest: int = MAX_TEXT) -> str:
     if type(value) is not str:
         raise NotPlain
     text = value.strip(_WHITE_SPACE)
-    if not 0 < len(text) <= MAX_TEXT:
+    if not 0 < len(text) <= longest:
         raise NotPlain
     return text
 
@@ -143,20 +172,20 @@ _WHITE_SPACE = (
 )
 
 
-def _medication(value: object) -> ResolvedMedication:
+def _medication(value: object) -> tuple[ResolvedMedication, tuple[SupplementEntry, ...]]:
     if type(value) is str:
-        text = _text(value)
-        return ResolvedMedication(given=text, matches=match_name(text))
+        text = _text(value, MAX_MEDICATION_TEXT)
+        return _resolved(text, None, text, match_name(text))
     if type(value) is not dict or not value or not value.keys() <= _MEDICATION_KEYS:
         raise NotPlain
     given_name, given_atc, given_rxnorm = value.get("name"), value.get("atc"), value.get("rxnorm")
-    name = None if given_name is None else _text(given_name)
+    name = None if given_name is None else _text(given_name, MAX_MEDICATION_TEXT)
     atc = None if given_atc is None else atc_code(_plain_str(given_atc))
     rxnorm = None if given_rxnorm is None else rxnorm_id(_plain_str(given_rxnorm))
     if name is None and atc is None and rxnorm is None:
         raise NotPlain
-    return ResolvedMedication(
-        given=medication_label(name, atc, rxnorm), matches=match_medication(name, atc, rxnorm)
+    return _resolved(
+        name, rxnorm, medication_label(name, atc, rxnorm), match_medication(name, atc, rxnorm)
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from k2safety._claims import Claim, Severity
 from k2safety._normalized import NormalizedProfile
@@ -45,6 +45,29 @@ class Report(BaseModel):
     max_severity: Severity | None
     knowledge_version: str
     profile: NormalizedProfile
+
+    screening_complete: bool = True
+    """Whether every medication and food was recognized, so that all of them were screened.
+
+    False when any entry is in ``profile.unrecognized_medications`` or
+    ``profile.unrecognized_foods``; with vitamin K planned and a medication not recognized, the
+    report also holds the warning K2-INCOMPLETE-SCREEN. It is derived from the profile when a
+    report is built (a value given that disagrees is refused), and it is in ``model_dump()`` and
+    JSON, so a dumped report validates back to an equal one.
+    """
+
+    @model_validator(mode="after")
+    def _derive_screening_complete(self) -> Self:
+        profile = self.profile
+        derived = not (profile.unrecognized_medications or profile.unrecognized_foods)
+        if self.screening_complete is not derived:
+            if "screening_complete" in self.model_fields_set:
+                raise ValueError(
+                    "screening_complete must be true exactly when the profile has no "
+                    "unrecognized medications or foods"
+                )
+            object.__setattr__(self, "screening_complete", derived)  # frozen: set once, here
+        return self
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def test_the_exponent_range_of_a_dose_includes_its_ends(dose: str, accepted: boo
         check(profile)
     else:
         # Tiny amounts below 1e-300 are out of range; huge ones are over the largest daily dose.
-        with pytest.raises(ProfileError, match="out of range|more than"):
+        with pytest.raises(ProfileError, match=r"out of range|more than"):
             check(profile)
 
 
@@ -222,17 +222,20 @@ def test_every_type_reachable_from_a_public_one_is_exported() -> None:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             return
-        if isinstance(annotation, type) and annotation not in seen:
-            if annotation.__module__.startswith("k2safety"):
-                seen.add(annotation)
-                if issubclass(annotation, BaseModel):
-                    for field in annotation.model_fields.values():
-                        reach(field.annotation)
-                elif dataclasses.is_dataclass(annotation):
-                    for hint in typing.get_type_hints(annotation).values():
-                        reach(hint)
-                elif not issubclass(annotation, enum.Enum):
-                    raise AssertionError(f"unexpected public type {annotation}")
+        if (
+            isinstance(annotation, type)
+            and annotation not in seen
+            and annotation.__module__.startswith("k2safety")
+        ):
+            seen.add(annotation)
+            if issubclass(annotation, BaseModel):
+                for field in annotation.model_fields.values():
+                    reach(field.annotation)
+            elif dataclasses.is_dataclass(annotation):
+                for hint in typing.get_type_hints(annotation).values():
+                    reach(hint)
+            elif not issubclass(annotation, enum.Enum):
+                raise AssertionError(f"unexpected public type {annotation}")
 
     reach(k2safety.Report)
     reach(k2safety.Profile)

@@ -20,7 +20,7 @@ SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source"
 def test_packaged_knowledge_loads_with_one_version() -> None:
     kb = knowledge()
     assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+", kb.version)
-    assert len(kb.rules) == 16
+    assert len(kb.rules) == 17
     assert kb.threshold("mk7_typical_min") == 90
     assert kb.threshold("mk7_typical_max") == 360
     assert kb.threshold("mk4_pharmacological") == 1000

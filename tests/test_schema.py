@@ -33,7 +33,7 @@ from k2safety import Profile, ProfileError
 from k2safety import strategies as k2st
 from k2safety._fixtures import read_fixtures
 from k2safety._knowledge import knowledge
-from k2safety._profile import MAX_TEXT
+from k2safety._profile import MAX_MEDICATION_TEXT, MAX_TEXT
 from k2safety._profile_schema import (
     DIALECT,
     folded_terms_pattern,
@@ -182,9 +182,10 @@ def test_the_schema_says_what_it_cannot_check() -> None:
         ({"medications": [{"name": "warfarin", "dose": "5 mg"}]}, False),
         ({"medications": ["   "]}, False),
         ({"medications": [" \u00a0warfarin\t"]}, True),
-        ({"medications": ["x" * MAX_TEXT]}, True),
-        ({"medications": ["x" * (MAX_TEXT + 1)]}, False),
-        ({"medications": ["  " + "x" * MAX_TEXT + "  "]}, True),
+        ({"medications": ["x" * MAX_MEDICATION_TEXT]}, True),
+        ({"medications": ["x" * (MAX_MEDICATION_TEXT + 1)]}, False),
+        ({"foods": ["x" * (MAX_TEXT + 1)]}, False),
+        ({"medications": ["  " + "x" * MAX_MEDICATION_TEXT + "  "]}, True),
         ({"supplements": [{"ingredient": "mK_7", "dose": "90 mcg"}]}, True),
         ({"supplements": [{"ingredient": " MENAQUINONE--7 ", "dose": "90 mcg"}]}, True),
         ({"supplements": [{"ingredient": "Vitamin-K2 (MK 7)", "dose": "90 mcg"}]}, True),

@@ -23,6 +23,9 @@ def vitamin_k_with_anticoagulant(
 ) -> Hit | None:
     """Fires when a medication of ``drug_class`` is taken and vitamin K is planned.
 
+    A medication is taken when it is listed, or when a health condition names it ("on
+    warfarin"); its trigger says which field it was found in.
+
     Vitamin K is any supplement of a form in the vitamin K family (vitamin K of unstated form
     too), at any dose, stated or not (the source sets no safe amount), or a food the
     vocabulary lists as a notable source of it.
@@ -56,7 +59,7 @@ def vitamin_k_with_anticoagulant(
         )
         if applies
     ]
-    triggers = [trigger("medications", m.given) for m in dict.fromkeys(m for m, _ in taken)]
+    triggers = [trigger(m.field, m.given) for m in dict.fromkeys(m for m, _ in taken)]
     triggers += vitamin_k.triggers.values()
     triggers += [trigger("foods", food.id) for food in foods]
     food_names = join(food.id for food in foods)

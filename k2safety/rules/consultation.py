@@ -8,9 +8,9 @@ from k2safety._text import fold
 from k2safety.rules._hit import Hit, join, trigger
 
 if TYPE_CHECKING:
-    from k2safety._normalized import MedicationList
+    from k2safety._normalized import MedicationList, VitaminK
 
-__all__ = ["conditions_or_medications", "not_screened"]
+__all__ = ["conditions_or_medications", "incomplete_screen", "not_screened"]
 
 
 def conditions_or_medications(
@@ -29,14 +29,24 @@ def conditions_or_medications(
     return Hit(values={"what": join(listed)}, triggers=tuple(triggers))
 
 
-def not_screened(medications: MedicationList, unrecognized_foods: tuple[str, ...]) -> Hit | None:
-    """Fires when a medication or a food could not be matched to anything in the vocabulary.
+def _planned(vitamin_k: VitaminK) -> bool:
+    """Whether vitamin K is planned: a supplement of a vitamin K form, dose stated or not, or a
+    food that is a notable source of it."""
+    return bool(vitamin_k.totals or vitamin_k.not_stated or vitamin_k.foods)
+
+
+def not_screened(
+    vitamin_k: VitaminK, medications: MedicationList, unrecognized_foods: tuple[str, ...]
+) -> Hit | None:
+    """Fires when a food, or (with no vitamin K planned) a medication, could not be matched to
+    anything in the vocabulary. With vitamin K planned, an unrecognized medication is left to
+    K2-INCOMPLETE-SCREEN, which warns.
 
     Entries that differ only in case or separators (the folding every lookup uses) are one
     entry, listed once: the first of them in the sorted profile ('Aspirin' before 'aspirin').
     Notes: the medications (``medications``) and the foods (``foods``), each in its own words.
     """
-    unknown_medications = _once(medications.unrecognized)
+    unknown_medications = () if _planned(vitamin_k) else _once(medications.unrecognized)
     unknown_foods = _once(unrecognized_foods)
     if not unknown_medications and not unknown_foods:
         return None
@@ -68,3 +78,29 @@ def _once(entries: tuple[str, ...]) -> tuple[str, ...]:
     for entry in entries:
         first.setdefault(fold(entry), entry)
     return tuple(first.values())
+
+
+def incomplete_screen(vitamin_k: VitaminK, medications: MedicationList) -> Hit | None:
+    """Fires when vitamin K is planned (any vitamin K form as a supplement, dose stated or not,
+    or a food that is a notable source of it) and any medication could not be matched to
+    anything in the vocabulary, so the screen is incomplete: it names each such medication once
+    (folded as K2-UNRECOGNIZED does) and the vitamin K planned."""
+    if not _planned(vitamin_k):
+        return None
+    unknown = _once(medications.unrecognized)
+    if not unknown:
+        return None
+    intake = [*vitamin_k.labels, *(food.id for food in vitamin_k.foods)]
+    return Hit(
+        values={
+            "medications": join(f"'{given}'" for given in unknown),
+            "pronoun": "it was" if len(unknown) == 1 else "they were",
+            "any": "it is" if len(unknown) == 1 else "any of them is",
+            "intake": join(intake),
+        },
+        triggers=(
+            *(trigger("medications", given) for given in unknown),
+            *vitamin_k.triggers.values(),
+            *(trigger("foods", food.id) for food in vitamin_k.foods),
+        ),
+    )

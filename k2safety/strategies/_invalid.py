@@ -1,8 +1,9 @@
 """Input that must be rejected: invalid dose parts, and profiles with one thing broken.
 
 Each broken profile starts from a valid one (:func:`profiles`); the lengths and counts that break
-it come from the contract (``k2safety._profile.MAX_TEXT`` and ``MAX_ENTRIES``,
-``k2safety._units.MAX_DOSE_TEXT``), so they stay just past what the library accepts.
+it come from the contract (``k2safety._profile.MAX_TEXT``, ``MAX_MEDICATION_TEXT`` and
+``MAX_ENTRIES``, ``k2safety._units.MAX_DOSE_TEXT``), so they stay just past what the library
+accepts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from k2safety._knowledge import knowledge
-from k2safety._profile import MAX_ENTRIES, MAX_TEXT
+from k2safety._profile import MAX_ENTRIES, MAX_MEDICATION_TEXT, MAX_TEXT
 from k2safety._units import MAX_DOSE_TEXT
 from k2safety.strategies._doses import IU_NAMES
 from k2safety.strategies._profiles import checked_forms, profiles, takes_iu
@@ -130,7 +131,7 @@ _BAD_MEDICATIONS: tuple[object, ...] = (
     {"name": ""},
     {"name": "   "},
     {"name": 5},
-    {"name": "x" * (MAX_TEXT + 1)},
+    {"name": "x" * (MAX_MEDICATION_TEXT + 1)},
     {"atc": "XYZ"},
     {"atc": "B01AA03X"},
     {"rxnorm": "12a"},

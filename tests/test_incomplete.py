@@ -1,0 +1,295 @@
+"""Issue 12, parts 3 to 5: no unscreened pass, vitamins and anticoagulants wherever they are
+written, and medication texts as long as real records carry them.
+
+The rules' wording is in their fixtures (tests/rules/fixtures/K2-INCOMPLETE-SCREEN.toml and
+the K2-VKA, K2-ANTICOAGULANT, K2-DOSE-NOT-STATED and K2-UNRECOGNIZED examples); this file tests
+what a program relies on: severities, exit statuses, the report's fields, and both readers (plain
+JSON and the pydantic model) agreeing.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+import k2safety
+from k2safety import Form, Profile, ProfileError, Report
+from k2safety._profile import MAX_MEDICATION_TEXT, MAX_TEXT, medication_vitamins
+
+MK7 = {"ingredient": "MK-7", "dose": "180 mcg"}
+# A pack name as long as the longest RxNorm pack names (273 characters), in their style.
+PACK = (
+    "{21 (apixaban 5 MG Oral Tablet [Eliquis]) / 21 (apixaban 2.5 MG Oral Tablet [Eliquis]) / "
+    "14 (apixaban 10 MG Oral Tablet [Eliquis]) / 7 (apixaban 5 MG Oral Tablet [Eliquis]) / "
+    "30 (apixaban 2.5 MG Oral Tablet [Eliquis]) } Pack [Eliquis Starter Pack for Treatment]"
+)
+
+
+def both_ways(profile: dict[str, Any]) -> Report:
+    """The report from the plain reader, checked equal to the one from the pydantic model."""
+    report = k2safety.check(profile)
+    assert k2safety.check(Profile.model_validate(profile)) == report
+    return report
+
+
+def cli(profile: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "k2safety", "check", "-", *args],
+        input=json.dumps(profile),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+# --- Part 3: an unrecognized medication with vitamin K planned is not a pass ---------------------
+
+
+@pytest.mark.parametrize(
+    "planned",
+    [
+        {"supplements": [MK7]},
+        {"supplements": [{"ingredient": "vitamin K1", "dose": "90 mcg"}]},
+        {"foods": ["natto"]},
+        {
+            "supplements": [
+                {"product": "Blend", "servings_per_day": 1, "per_serving": [{"ingredient": "MK-7"}]}
+            ]
+        },
+        {"medications": ["phytonadione 5 mg tablet"]},
+    ],
+    ids=["supplement", "K1", "food", "dose not stated", "among medications"],
+)
+def test_vitamin_k_planned_with_an_unknown_medication_warns(planned: dict[str, Any]) -> None:
+    profile = {**planned, "medications": [*planned.get("medications", []), "Dolvexin"]}
+    report = both_ways(profile)
+    assert report.max_severity is k2safety.Severity.WARNING
+    finding = next(f for f in report.findings if f.code == "K2-INCOMPLETE-SCREEN")
+    assert finding.severity is k2safety.Severity.WARNING
+    assert "incomplete" in finding.message
+    assert "'Dolvexin'" in finding.message
+    assert k2safety.Trigger("medications", "Dolvexin") in finding.triggers
+    assert {claim.id for claim in finding.claims} == {
+        "art.anticoagulant-consult",
+        "art.consult-before-supplements",
+    }
+    assert "K2-UNRECOGNIZED" not in report.codes  # named once, by the warning
+    assert report.screening_complete is False
+
+
+def test_without_vitamin_k_an_unknown_medication_stays_information() -> None:
+    report = both_ways(
+        {"medications": ["Dolvexin"], "supplements": [{"ingredient": "D3", "dose": "1000 IU"}]}
+    )
+    assert report.max_severity is k2safety.Severity.INFO
+    assert "K2-UNRECOGNIZED" in report.codes
+    assert "K2-INCOMPLETE-SCREEN" not in report.codes
+    assert report.screening_complete is False
+
+
+def test_each_unscreened_entry_is_named() -> None:
+    report = both_ways(
+        {
+            "medications": ["Dolvexin", "Zentravix 10 mg", {"rxnorm": "99999999"}, "warfarin"],
+            "foods": ["natto"],
+        }
+    )
+    finding = next(f for f in report.findings if f.code == "K2-INCOMPLETE-SCREEN")
+    for given in ("'Dolvexin'", "'Zentravix 10 mg'", "'RxNorm 99999999'"):
+        assert given in finding.message
+    assert "warfarin" not in finding.message.split("planned")[0]
+
+
+def test_the_command_line_exits_with_the_warning_status() -> None:
+    incomplete = cli({"medications": ["Dolvexin"], "supplements": [MK7]}, "--fail-on", "warning")
+    assert incomplete.returncode == 1, incomplete.stderr
+    assert "K2-INCOMPLETE-SCREEN" in incomplete.stdout
+    info_only = cli({"medications": ["Dolvexin"]}, "--fail-on", "warning")
+    assert info_only.returncode == 0, info_only.stderr
+
+
+def test_screening_complete_is_in_the_output_and_round_trips() -> None:
+    for profile, complete in (
+        ({"medications": ["warfarin 5 mg"], "supplements": [MK7]}, True),
+        ({"medications": ["Dolvexin"], "supplements": [MK7]}, False),
+        ({"foods": ["gouda"]}, False),
+        ({}, True),
+    ):
+        report = k2safety.check(profile)
+        assert report.screening_complete is complete
+        assert report.model_dump()["screening_complete"] is complete
+        assert json.loads(report.model_dump_json())["screening_complete"] is complete
+        assert Report.model_validate_json(report.model_dump_json()) == report
+        assert Report.model_validate(report.model_dump()) == report
+        assert pickle.loads(pickle.dumps(report)) == report
+
+
+def test_a_report_claiming_the_wrong_completeness_is_refused() -> None:
+    report = k2safety.check({"medications": ["Dolvexin"], "supplements": [MK7]})
+    dumped = report.model_dump(mode="json")
+    dumped["screening_complete"] = True
+    with pytest.raises(ValidationError, match="screening_complete"):
+        Report.model_validate(dumped)
+    dumped.pop("screening_complete")
+    assert Report.model_validate(dumped) == report  # derived when not given
+
+
+def test_the_json_schema_of_a_report_has_screening_complete() -> None:
+    properties = Report.model_json_schema(mode="serialization")["properties"]
+    assert properties["screening_complete"]["type"] == "boolean"
+
+
+# --- Part 4: vitamins among the medications, anticoagulants among the conditions ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "amount"),
+    [
+        ("Vitamin K2 (MK-7) 100 mcg", Form.MK7, Fraction(100)),
+        ("phytonadione 5 mg tablet", Form.K1, Fraction(5000)),
+        ("cholecalciferol 1000 IU", Form.D3, Fraction(25)),
+        ("Vitamin K2 (as menaquinone-7) 90 mcg daily", Form.MK7, Fraction(90)),
+        ("MK-7 0.7 mg weekly", Form.MK7, Fraction(100)),
+        ("Vitamin D3 1000 IU (25 mcg) softgel", Form.D3, Fraction(25)),
+    ],
+)
+def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
+    text: str, form: Form, amount: Fraction
+) -> None:
+    report = both_ways({"medications": [text]})
+    assert report.profile.mcg_per_day == {form: amount}
+    assert report.profile.dose_not_stated == ()
+    (medication,) = report.profile.medications
+    assert medication.given == text
+    assert [(m.drug_class, m.substance) for m in medication.matches] == [("vitamin", None)]
+    assert report.profile.unrecognized_medications == ()
+    assert report.screening_complete
+
+
+@pytest.mark.parametrize(
+    ("entry", "forms"),
+    [
+        ("Mephyton tablets phytonadione", (Form.K1,)),
+        ("phytonadione 10 MG/ML Injectable Solution", (Form.K1,)),
+        ("Vitamin K2 1,000 mcg", (Form.K2,)),  # a comma could be either separator: not read
+        ("Vitamin D3 + K2 (MK-7) 1000 IU / 100 mcg", (Form.MK7, Form.D3)),
+        ({"rxnorm": "2418"}, (Form.D3,)),
+        ({"name": "Vitamin D", "rxnorm": "2418"}, (Form.D3,)),
+        ("vitamin K", (Form.K,)),
+        ("Vitamin K2 mk7 5 mcg/ml", (Form.MK7,)),
+        ("menaquinone-7 90 IU", (Form.MK7,)),  # vitamin K has no IU: not a dose
+    ],
+)
+def test_a_vitamin_without_a_readable_dose_is_dose_not_stated(
+    entry: object, forms: tuple[Form, ...]
+) -> None:
+    report = both_ways({"medications": [entry]})
+    assert report.profile.mcg_per_day == {}
+    assert set(report.profile.dose_not_stated) == set(forms)
+    assert report.profile.products == ()  # a medication is not a product's label
+    assert report.profile.unrecognized_medications == ()
+    assert report.profile.medications[0].matches
+
+
+def test_vitamin_k_among_the_medications_fires_the_anticoagulant_rule_and_is_named() -> None:
+    report = both_ways({"medications": ["warfarin 5 mg", "phytonadione tablets"]})
+    assert report.findings[0].code == "K2-VKA"
+    assert "phytonadione tablets" in report.findings[0].message
+    assert k2safety.Trigger("supplements", "K1 dose not stated (phytonadione tablets)") in (
+        report.findings[0].triggers
+    )
+    assert "K2-DOSE-NOT-STATED" in report.codes
+    assert [m.given for m in report.profile.medications] == [
+        "phytonadione tablets",
+        "warfarin 5 mg",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "warfarin (vitamin K antagonist)",
+        "Vitamin K antagonists",
+        "metformin 500 mg",
+        "Vitamin C 500 mg",
+        "Dolvexin 100 mcg",
+    ],
+)
+def test_text_that_names_no_vitamin_plans_none(text: str) -> None:
+    assert medication_vitamins(text, None, text) == ((), ())
+    assert both_ways({"medications": [text]}).profile.mcg_per_day == {}
+
+
+def test_a_vitamin_code_and_a_name_are_both_read() -> None:
+    matches, planned = medication_vitamins("cholecalciferol 1000 IU", "2418", "x")
+    assert [m.matched_by for m in matches] == ["name"]
+    assert planned == ((Form.D3, Fraction(25)),)
+    matches, planned = medication_vitamins(None, "2418", "RxNorm 2418")
+    assert [(m.matched_by, m.matched_text) for m in matches] == [("rxnorm", "2418")]
+    assert [entry.form for entry in planned] == [Form.D3]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("condition", "code"),
+    [
+        ("on warfarin", "K2-VKA"),
+        ("takes Eliquis", "K2-ANTICOAGULANT"),
+        ("Atrial fibrillation, on apixaban 5 mg twice daily", "K2-ANTICOAGULANT"),
+    ],
+)
+def test_an_anticoagulant_in_the_conditions_is_taken(condition: str, code: str) -> None:
+    report = both_ways({"conditions": [condition], "supplements": [MK7]})
+    finding = next(f for f in report.findings if f.code == code)
+    assert k2safety.Trigger("conditions", condition) in finding.triggers
+    assert report.profile.medications == ()  # it stays a condition
+    assert report.profile.conditions == (condition,)
+
+
+def test_a_screened_medicine_in_the_conditions_is_not_taken_from_it() -> None:
+    report = both_ways({"conditions": ["on metformin", "heart failure"], "supplements": [MK7]})
+    assert report.max_severity is k2safety.Severity.INFO
+    assert "K2-INCOMPLETE-SCREEN" not in report.codes
+
+
+# --- Part 5: medication texts of up to 1,000 characters ------------------------------------------
+
+
+def test_a_long_pack_name_no_longer_hides_the_warfarin_next_to_it() -> None:
+    assert len(PACK) > MAX_TEXT
+    report = both_ways({"medications": [PACK, "warfarin 5 mg"], "supplements": [MK7]})
+    assert {"K2-VKA", "K2-ANTICOAGULANT"} <= set(report.codes)
+    assert PACK in [medication.given for medication in report.profile.medications]
+
+
+def test_the_medication_limit_is_1000_characters_and_others_keep_theirs() -> None:
+    longest = "x" * (MAX_MEDICATION_TEXT - 9) + " warfarin"
+    assert len(longest) == MAX_MEDICATION_TEXT
+    report = both_ways({"medications": [longest]})
+    assert [m.substance for m in report.profile.medications[0].matches] == ["warfarin"]
+    both_ways({"medications": [{"name": "y" * MAX_MEDICATION_TEXT}]})
+    for profile, field in (
+        ({"medications": ["x" * (MAX_MEDICATION_TEXT + 1)]}, "medications[0].name"),
+        ({"medications": [{"name": "x" * (MAX_MEDICATION_TEXT + 1)}]}, "medications[0].name"),
+        ({"foods": ["x" * (MAX_TEXT + 1)]}, "foods[0]"),
+        ({"conditions": ["x" * (MAX_TEXT + 1)]}, "conditions[0]"),
+    ):
+        with pytest.raises(ProfileError) as raised:
+            k2safety.check(profile)
+        assert [where for where, _ in raised.value.problems] == [field]
+
+
+def test_the_schema_follows_the_medication_limit() -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(json.dumps(Profile.model_json_schema())))
+    assert validator.is_valid({"medications": [PACK]})
+    assert validator.is_valid({"medications": [{"name": "x" * MAX_MEDICATION_TEXT}]})
+    assert not validator.is_valid({"medications": ["x" * (MAX_MEDICATION_TEXT + 1)]})
+    assert not validator.is_valid({"foods": ["x" * (MAX_TEXT + 1)]})
