@@ -77,7 +77,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not initdb or not pg_ctl:
         pytest.skip(f"no PostgreSQL server: set {URL_ENV}, or install PostgreSQL (initdb, pg_ctl)")
     prefix: list[str] = []
-    folder = tmp_path_factory.mktemp("postgres")
+    # Not under pytest's own temporary folder: another pytest run on the machine prunes old ones
+    # and would delete the data of a server still running.
+    folder = Path(tempfile.mkdtemp(prefix="k2safety-postgres-"))
     if os.geteuid() == 0:
         try:
             user = pwd.getpwnam("postgres")
@@ -111,6 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"postgresql://k2safety@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **run)  # type: ignore[call-overload]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _counter = iter(range(10_000))
