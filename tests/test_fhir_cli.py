@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_CASES = ROOT.parent / "shared" / "data" / "fhir-cases"
@@ -25,19 +26,8 @@ needs_public_cases = pytest.mark.skipif(
 
 
 def k2safety(*args: str | Path, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "k2safety", *map(str, args)],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        check=False,
-    )
-    return subprocess.CompletedProcess(
-        completed.args,
-        completed.returncode,
-        completed.stdout.decode("utf-8"),
-        completed.stderr.decode("utf-8"),
-    )
+    """``python -m k2safety ARGS`` as the CLI tests run it (plain, 80-column output)."""
+    return run(*map(str, args), stdin=stdin)
 
 
 def order(patient: str, text: str, status: str = "active", **more: Any) -> dict[str, Any]:
