@@ -211,14 +211,11 @@ class BulkReader:
         resources: list[Mapping[str, Any]] = []
         numbers: list[int] = []
         continued = False
-        for number, raw in lines:
-            item = self._classify(raw, number)
-            if item is None:
-                continue
+        for item in self._medication_lines(lines):
             if isinstance(item, BadLine):
                 yield item
                 continue
-            subject, resource = item
+            number, _, subject, resource = item
             if subject != patient:
                 if patient is not None:
                     yield self._group(patient, resources, numbers, continued)
@@ -231,6 +228,19 @@ class BulkReader:
             numbers.append(number)
         if patient is not None:
             yield self._group(patient, resources, numbers, continued)
+
+    def _medication_lines(
+        self, lines: Iterable[tuple[int, bytes | str]]
+    ) -> Iterator[tuple[int, bytes | str, str, Mapping[str, Any]] | BadLine]:
+        """Each line that is a medication resource, with its number, text and patient, and each
+        bad line; other lines are only counted (by :meth:`_classify`)."""
+        for number, raw in lines:
+            item = self._classify(raw, number)
+            if isinstance(item, BadLine):
+                yield item
+            elif item is not None:
+                subject, resource = item
+                yield number, raw, subject, resource
 
     def _group(
         self,
@@ -266,14 +276,11 @@ class BulkReader:
                 "text BLOB NOT NULL);"
             )
             ranks: dict[str, int] = {}
-            for number, raw in lines:
-                item = self._classify(raw, number)
-                if item is None:
-                    continue
+            for item in self._medication_lines(lines):
                 if isinstance(item, BadLine):
                     yield item
                     continue
-                subject, _ = item
+                number, raw, subject, _ = item
                 rank = ranks.get(subject)
                 if rank is None:
                     # Only the current patient's rank is kept in memory; the rest are on disk.
