@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Generic, TypeVar
 
 __all__ = ["CAPACITY", "LONGEST_KEY", "TextMemo", "clear_all", "memos", "text_memo"]
@@ -48,8 +47,12 @@ class TextMemo(Generic[Value]):
         value = self._function(text)
         if len(text) <= LONGEST_KEY:
             if len(entries) >= CAPACITY:
-                with suppress(KeyError):  # another thread emptied it meanwhile
+                # Not contextlib.suppress: it builds an object on every eviction, and on text
+                # that never repeats every call evicts.
+                try:  # noqa: SIM105
                     entries.popitem(last=False)
+                except KeyError:  # another thread emptied it meanwhile
+                    pass
             entries[text] = value
         return value
 

@@ -125,8 +125,8 @@ class _Index:
     rxnorm: dict[str, Match]
     by_substance: dict[str, Match]
     """Each substance's match by an RxNorm product code (``matched_text`` filled in per code)."""
-    longest: int
-    """The most words a name has."""
+    widths: dict[str, int]
+    """Each word a name starts with, and the most words of a name that starts with it."""
 
 
 def _build_index(kb: Knowledge) -> _Index:
@@ -176,8 +176,16 @@ def _build_index(kb: Knowledge) -> _Index:
         atc=atc,
         rxnorm=rxnorm,
         by_substance=by_substance,
-        longest=max((key.count(" ") + 1 for key in terms), default=1),
+        widths=_widths(terms),
     )
+
+
+def _widths(terms: Iterable[str]) -> dict[str, int]:
+    widths: dict[str, int] = {}
+    for key in terms:
+        first, *rest = key.split(" ")
+        widths[first] = max(widths.get(first, 0), 1 + len(rest))
+    return widths
 
 
 _lock = threading.Lock()
@@ -297,22 +305,30 @@ _ATC_IN_TEXT = re.compile(
 )
 
 
-def _codes_in(text: str) -> Iterable[Match]:
-    for found in _RXNORM_IN_TEXT.finditer(text):
-        yield from match_rxnorm(found[1])
-    for found in _ATC_IN_TEXT.finditer(text):
-        yield from match_atc(found[1].upper())
+def _codes_in(text: str) -> list[Match]:
+    found: list[Match] = []
+    if "rx" in text.lower():  # how every spelling _RXNORM_IN_TEXT reads starts
+        for code in _RXNORM_IN_TEXT.finditer(text):
+            found += match_rxnorm(code[1])
+    if _ATC_IN_TEXT.search(text) is not None:  # rarely: one search is cheaper than finditer
+        for code in _ATC_IN_TEXT.finditer(text):
+            found += match_atc(code[1].upper())
+    return found
 
 
 def _name_matches_uncached(text: str) -> tuple[Match, ...]:
     index = _index()
-    found_words = [_key(word) for word in words(text)]
+    found_words = words(text)
+    if not text.isascii() and _ARABIC.search("".join(found_words)):  # after NFKC, as _key sees
+        found_words = [_key(word) for word in found_words]
     found: dict[str | None, Match] = {}
     exact: set[str] = set()
-    position = 0
-    while position < len(found_words):  # at each word, the longest name that starts there
+    position, count = 0, len(found_words)
+    while position < count:  # at each word, the longest name that starts there
         width, hit = 1, None
-        for width in range(min(index.longest, len(found_words) - position), 0, -1):
+        for width in range(
+            min(index.widths.get(found_words[position], 1), count - position), 0, -1
+        ):
             hit = index.terms.get(" ".join(found_words[position : position + width]))
             if hit is not None:
                 break
@@ -320,7 +336,7 @@ def _name_matches_uncached(text: str) -> tuple[Match, ...]:
             exact.update(found_words[position : position + width])
             found.setdefault(hit.substance, hit)
         position += width
-    if index.cjk_terms and _CJK.search(text):
+    if index.cjk_terms and not text.isascii() and _CJK.search(text):
         rest = _cjk_key(text)
         for key, hit in index.cjk_terms:
             if key in rest:
@@ -328,8 +344,10 @@ def _name_matches_uncached(text: str) -> tuple[Match, ...]:
                 found.setdefault(hit.substance, hit)
     for hit in _codes_in(text):
         found.setdefault(hit.substance or hit.name, hit)
-    if any(hit.drug_class in index.cautious for hit in found.values()):
-        return tuple(found.values())
+    cautious = index.cautious
+    for hit in found.values():
+        if hit.drug_class in cautious:
+            return tuple(found.values())
     for word in found_words:
         if len(word) < _MIN_FUZZY_LENGTH or word in exact:
             continue

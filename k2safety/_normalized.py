@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import ClassVar, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from k2safety._knowledge import RULE_INPUTS, Food, Knowledge, KnowledgeError, knowledge
 from k2safety._matching import Match, match_name
@@ -95,7 +95,7 @@ class NormalizedProfile(BaseModel):
     mcg_per_day: dict[Form, Fraction]
     """Exact total per day of each planned form, in micrograms; forms not planned are absent.
     With products taken a range of servings a day, the largest total (the most servings)."""
-    mcg_per_day_min: dict[Form, Fraction] = {}
+    mcg_per_day_min: dict[Form, Fraction] = Field(default_factory=dict)
     """The smallest total per day (the fewest servings), for the forms where it differs from
     :attr:`mcg_per_day`; empty when no product gives a range of servings."""
     dose_not_stated: tuple[Form, ...] = ()

@@ -279,3 +279,10 @@ def test_a_screened_medicine_does_not_hide_a_misspelled_anticoagulant() -> None:
 def test_antiplatelets_are_screened_not_anticoagulants() -> None:
     for text in ("aspirin 81 mg", "clopidogrel", "Plavix", "Brilinta 90 mg", "prasugrel"):
         assert {m.drug_class for m in match_name(text)} == {"screened"}, text
+
+
+def test_arabic_in_presentation_forms_is_read_as_the_letters_it_stands_for() -> None:
+    # The isolated presentation forms (U+FExx) of "الوارفارين": NFKC turns them into the
+    # letters, so the Arabic key (article and marks dropped) must be taken after folding.
+    isolated = "\ufe8d\ufedd\ufeed\ufe8d\ufead\ufed1\ufe8d\ufead\ufef1\ufee5"
+    assert [m.substance for m in match_name(f"{isolated} 5 mg")] == ["warfarin"]

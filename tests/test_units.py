@@ -15,6 +15,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import k2safety
 from k2safety import _units
@@ -554,3 +556,60 @@ def test_counts_without_a_strength_and_doubled_periods_are_refused(
         parse_dose(text)
     with pytest.raises(k2safety.ProfileError, match=fragment):
         k2safety.Profile.model_validate({"supplements": [{"ingredient": "MK-7", "dose": text}]})
+
+
+# The shortcut for plain doses ("180 mcg"): the same answer as the general reading, always.
+
+
+def _as_amount(reading: tuple[str, str, int, int]) -> tuple[str, str, Fraction]:
+    kind, unit, numerator, denominator = reading
+    return kind, unit, Fraction(numerator, denominator)
+
+
+@pytest.mark.parametrize("number", ["180", "0.63", "1.26", "000.5", "123456789012345.999"])
+def test_every_table_unit_is_read_alike_by_the_shortcut_and_the_general_reading(
+    number: str,
+) -> None:
+    for unit in _units._table():
+        for text in (f"{number} {unit}", f"{number}{unit.upper()}"):
+            plain = _units._PLAIN_DOSE.fullmatch(text)
+            if plain is None:  # "μg": not ASCII, so always read the general way
+                assert not unit.isascii(), text
+                continue
+            shortcut = _units._plain_reading(*plain.groups())
+            if _units._table()[unit][0] == "period":
+                assert shortcut is None, text
+                with pytest.raises(DoseProblem):
+                    _units._general_reading(text)
+                continue
+            assert shortcut is not None, text
+            assert _as_amount(shortcut) == _as_amount(_units._general_reading(text)), text
+
+
+@pytest.mark.parametrize("text", ["0 mcg", "0.0 mg", "2 softgels", "5 daily", "1 d", "3 x"])
+def test_the_shortcut_leaves_what_it_does_not_read_to_the_general_reading(text: str) -> None:
+    plain = _units._PLAIN_DOSE.fullmatch(text)
+    assert plain is not None
+    assert _units._plain_reading(*plain.groups()) is None
+    with pytest.raises(DoseProblem):
+        _units._dose_text_uncached(text)
+
+
+@given(
+    st.from_regex(_units._PLAIN_DOSE, fullmatch=True)
+    | st.builds(
+        "{} {}".format,
+        st.decimals(min_value=0, max_value=10**6, places=4).map(str),
+        st.sampled_from(sorted(_units._table())),
+    )
+)
+def test_any_plain_looking_text_reads_as_the_general_reading_says(text: str) -> None:
+    try:
+        expected: object = _as_amount(_units._general_reading(text))
+    except DoseProblem:
+        expected = DoseProblem
+    try:
+        got: object = _as_amount(_units._dose_text_uncached(text))
+    except DoseProblem:
+        got = DoseProblem
+    assert got == expected
