@@ -48,7 +48,9 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
             entries = entries_of_profile(Profile.model_validate(profile))
     facts, normalized = normalize(*entries, kb)
     findings = [
-        finding for binding in kb.bindings if (finding := _evaluate(binding, facts)) is not None
+        _finding(binding, hit, facts)
+        for binding in kb.bindings
+        if (hit := binding.call(facts)) is not None
     ]
     # Bindings are in code order and sorting is stable: severity first, then code.
     findings.sort(key=_most_severe_first)
@@ -60,11 +62,8 @@ def check(profile: Profile | Mapping[str, Any]) -> Report:
     )
 
 
-def _evaluate(binding: RuleBinding, facts: Facts) -> Finding | None:
+def _finding(binding: RuleBinding, hit: Hit, facts: Facts) -> Finding:
     spec = binding.spec
-    hit: Hit | None = binding.call(facts)
-    if hit is None:
-        return None
     severity = spec.severity
     if spec.when_supervised is not None and facts.medical_supervision:
         severity = spec.when_supervised.severity
