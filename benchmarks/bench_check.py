@@ -12,6 +12,13 @@ distinct profiles, measured in one process, one core.
 Both are timed against _if_chain.screen on the same dicts, interleaved round by round, so a
 shared, noisy machine slows both alike; the figure that matters is the ratio. Also printed: how
 many objects the garbage collector tracks after the runs and the longest full collection.
+
+Two parts of check() are timed on their own against the same if-chain, on the repetitive mix,
+to show what any check() with these outputs costs before a rule runs:
+
+- output models: building each profile's report (its NormalizedProfile, Findings and Report,
+  pydantic models) from field values worked out beforehand;
+- reading: the profile's entries read from its dict (k2safety._reader), doses and names resolved.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import _if_chain
 import _profiles
 
 import k2safety
+from k2safety._reader import entries_of_json
 
 Profiles = list[dict[str, Any]]
 
@@ -63,6 +71,45 @@ def compare(label: str, batches: list[Profiles]) -> float:
     return ratio
 
 
+def report_fields(profiles: Profiles) -> list[tuple[Any, ...]]:
+    """What each profile's report is built from, worked out beforehand by check()."""
+    fields = []
+    for profile in profiles:
+        report = k2safety.check(profile)
+        normalized = {
+            name: getattr(report.profile, name) for name in k2safety.NormalizedProfile.model_fields
+        }
+        findings = [
+            {name: getattr(finding, name) for name in k2safety.Finding.model_fields}
+            for finding in report.findings
+        ]
+        fields.append((normalized, findings, report.max_severity, report.knowledge_version))
+    return fields
+
+
+def build_report(fields: tuple[Any, ...]) -> k2safety.Report:
+    normalized, findings, max_severity, version = fields
+    return k2safety.Report(
+        findings=tuple(k2safety.Finding(**finding) for finding in findings),
+        max_severity=max_severity,
+        knowledge_version=version,
+        profile=k2safety.NormalizedProfile(**normalized),
+    )
+
+
+def part(
+    label: str, function: Callable[[Any], object], items: list[Any], profiles: Profiles
+) -> None:
+    best_part = best_chain = float("inf")
+    for _ in range(3):
+        best_part = min(best_part, seconds(function, items) / len(items))
+        best_chain = min(best_chain, seconds(_if_chain.screen, profiles) / len(profiles))
+    print(
+        f"  {label:<14} {1e6 * best_part:6.1f} us   if-chain {1e6 * best_chain:5.1f} us   "
+        f"ratio {best_part / best_chain:.2f}x"
+    )
+
+
 def longest_full_collection_ms() -> float:
     started = time.perf_counter()
     gc.collect()
@@ -85,6 +132,9 @@ def main() -> None:
     print(f"{args.profiles:,} profiles a pass, best of {args.rounds} passes, one core")
     repetitive_ratio = compare("repetitive", [repetitive] * args.rounds)
     distinct_ratio = compare("distinct", distinct[: args.rounds])
+    print("parts of check() on the repetitive mix, each against the if-chain:")
+    part("output models", build_report, report_fields(repetitive), repetitive)
+    part("reading", entries_of_json, repetitive, repetitive)
     print(
         f"targets: repetitive <= 2.5x ({'met' if repetitive_ratio <= 2.5 else 'NOT met'}), "
         f"distinct <= 4x ({'met' if distinct_ratio <= 4 else 'NOT met'})"

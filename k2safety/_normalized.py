@@ -9,8 +9,9 @@ shows it. Everything is sorted, so the order of the lists in a profile never cha
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
+from types import MappingProxyType
 from typing import ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -144,8 +145,14 @@ class NormalizedProfile(BaseModel):
         return _by_class(self.medications).get(drug_class, ())
 
 
-@dataclass(frozen=True, slots=True)
-class SupplementTotals:
+_NO_AMOUNTS: Mapping[Form, Fraction] = MappingProxyType({})
+_NO_PRODUCTS: Mapping[Form, tuple[str, ...]] = MappingProxyType({})
+_NO_BOUNDS: Mapping[Form, str] = MappingProxyType({})
+
+
+# The parts of Facts are NamedTuples: immutable as the rules need, and built on every check at a
+# fraction of a frozen dataclass's cost.
+class SupplementTotals(NamedTuple):
     """The planned supplements, summed per form."""
 
     totals: Mapping[Form, Fraction]
@@ -157,16 +164,15 @@ class SupplementTotals:
     """The planned forms of vitamin K2 and their totals."""
     triggers: Mapping[Form, Trigger]
     """Each planned form and its total, as the trigger a finding shows."""
-    least: Mapping[Form, Fraction] = field(default_factory=dict)
+    least: Mapping[Form, Fraction] = _NO_AMOUNTS
     """The smallest total per day, for the forms where it differs from :attr:`totals`."""
-    not_stated: Mapping[Form, tuple[str, ...]] = field(default_factory=dict)
+    not_stated: Mapping[Form, tuple[str, ...]] = _NO_PRODUCTS
     """Forms a product names without stating their amount, with those products."""
-    bounds: Mapping[Form, str] = field(default_factory=dict)
+    bounds: Mapping[Form, str] = _NO_BOUNDS
     """Forms whose amount a label gives only as a bound, and the bounds as text."""
 
 
-@dataclass(frozen=True, slots=True)
-class VitaminK:
+class VitaminK(NamedTuple):
     """The vitamin K planned: supplement forms and their totals, and foods rich in it."""
 
     totals: Mapping[Form, Fraction]
@@ -187,8 +193,7 @@ class VitaminK:
         return (*self.totals, *(form for form in self.not_stated if form not in self.totals))
 
 
-@dataclass(frozen=True, slots=True)
-class MedicationList:
+class MedicationList(NamedTuple):
     """The medications, resolved and sorted."""
 
     resolved: tuple[ResolvedMedication, ...]
@@ -262,49 +267,52 @@ def normalize(
             vitamin_k[form] = amount
             if form in k2_forms:
                 k2_totals[form] = amount
-    unstated_k = tuple(form for form in not_stated if form in vitamin_k_forms)
     k_triggers = {form: triggers[form] for form in vitamin_k}
-    for form in unstated_k:
-        k_triggers.setdefault(form, not_stated_trigger(form, not_stated[form]))
-    k_forms = [*vitamin_k, *(form for form in unstated_k if form not in vitamin_k)]
-    labels = tuple(
-        kb.ingredient_of[form].label
-        if products is None or form not in products.names
-        else f"{kb.ingredient_of[form].label} in {', '.join(sorted(products.names[form]))}"
-        for form in k_forms
-    )
+    k_forms = list(vitamin_k)
+    unstated_k: tuple[Form, ...] = ()
+    if not_stated:
+        unstated_k = tuple(form for form in not_stated if form in vitamin_k_forms)
+        for form in unstated_k:
+            k_triggers.setdefault(form, not_stated_trigger(form, not_stated[form]))
+            if form not in vitamin_k:
+                k_forms.append(form)
+    labels = tuple(_label(form, products, kb) for form in k_forms) if k_forms else ()
     resolved = _sorted_medications(medications)
-    unrecognized = tuple(medication.given for medication in resolved if not medication.matches)
+    unrecognized = (
+        tuple(medication.given for medication in resolved if not medication.matches)
+        if resolved
+        else ()
+    )
     food_ids, food_entries, unknown_foods = _foods(foods, kb) if foods else _NO_FOODS
     goal_labels = {goal: kb.goal_labels[goal] for goal in sorted(set(goals))} if goals else {}
     condition_list = tuple(sorted(set(conditions))) if conditions else ()
-    bounds = products.bounds_by_form() if products is not None else {}
+    taken = (*resolved, *_anticoagulants_in(condition_list)) if condition_list else resolved
     facts = Facts(
-        supplements=SupplementTotals(
-            totals=totals,
-            k2_entries=k2_entries,
-            k2_totals=k2_totals,
-            triggers=triggers,
-            least=least,
-            not_stated=not_stated,
-            bounds=bounds,
+        SupplementTotals(
+            totals,
+            k2_entries,
+            k2_totals,
+            triggers,
+            least,
+            not_stated,
+            products.bounds_by_form() if products is not None else _NO_BOUNDS,
         ),
-        vitamin_k=VitaminK(
-            totals=vitamin_k,
-            labels=labels,
-            triggers=k_triggers,
-            foods=tuple(food for food in food_entries if food.supplies in vitamin_k_forms),
-            not_stated=unstated_k,
+        VitaminK(
+            vitamin_k,
+            labels,
+            k_triggers,
+            tuple(food for food in food_entries if food.supplies in vitamin_k_forms)
+            if food_entries
+            else (),
+            unstated_k,
         ),
-        medications=MedicationList(resolved=resolved, unrecognized=unrecognized),
-        drug_classes=_by_class(
-            (*resolved, *_anticoagulants_in(condition_list)) if condition_list else resolved
-        ),
-        foods=frozenset(food_ids),
-        unrecognized_foods=unknown_foods,
-        goals=goal_labels,
-        conditions=condition_list,
-        medical_supervision=medical_supervision,
+        MedicationList(resolved, unrecognized),
+        _by_class(taken) if taken else {},
+        frozenset(food_ids),
+        unknown_foods,
+        goal_labels,
+        condition_list,
+        medical_supervision,
     )
     extra: dict[str, object] = {}
     if products is not None:
@@ -321,13 +329,21 @@ def normalize(
         medications=resolved,
         foods=food_ids,
         unrecognized_medications=unrecognized,
-        unrecognized_foods=facts.unrecognized_foods,
+        unrecognized_foods=unknown_foods,
         goals=tuple(goal_labels),
         conditions=condition_list,
         medical_supervision=medical_supervision,
         **extra,
     )
     return facts, profile
+
+
+def _label(form: Form, products: _Products | None, kb: Knowledge) -> str:
+    """How a message names a form of vitamin K: "MK-7", or "MK-7 in K2 drops" for a product's."""
+    label = kb.ingredient_of[form].label
+    if products is None or form not in products.names:
+        return label
+    return f"{label} in {', '.join(sorted(products.names[form]))}"
 
 
 class _Products:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import k2safety
 from k2safety import _units
-from k2safety._units import MAX_DOSE_TEXT, DailyDose, DoseProblem, parse_dose
+from k2safety._units import ACCEPTED_UNITS, MAX_DOSE_TEXT, DailyDose, DoseProblem, parse_dose
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -435,6 +435,10 @@ def test_a_double_prefix_is_refused_whatever_pint_has_read_before() -> None:
     _units._registry().parse_expression("micrograms")
     with pytest.raises(DoseProblem, match="puts the prefix 'μ' on 'micrograms'"):
         _units._pint_reading_uncached("μmicrograms")
+    # Three prefixes: pint reads "mmicrogram" (milli on the microgram it has defined), but
+    # only the units of units.txt count, so the word is not read as a prefix on it.
+    with pytest.raises(DoseProblem, match="unit 'kmmicrogram' is not known"):
+        _units._pint_reading_uncached("kmmicrogram")
 
 
 COMMON_PROFILE = {
@@ -613,3 +617,91 @@ def test_any_plain_looking_text_reads_as_the_general_reading_says(text: str) -> 
     except DoseProblem:
         got = DoseProblem
     assert got == expected
+
+
+# Whole messages, where a fragment would let a changed word through. Each names the problem and
+# what to write instead; the numbers in the hints are worked out by hand in the comments.
+
+_WHOLE_MESSAGES = [
+    (
+        "1.000.5 mcg",
+        "'1.000.5 mcg' has a number with more than one decimal point; write it with one "
+        "decimal point and no separators, e.g. '1000.5 mcg'",
+    ),
+    (
+        "1 000 mcg",
+        "'1 000 mcg' separates the digits of its number with a space; write the number "
+        "without separators, e.g. '1000 mcg'",
+    ),
+    (
+        "180 µ g",
+        "'180 µ g' has a unit of several words; write the unit as one word with its prefix "
+        "attached, e.g. '180 µg' (not '180 µ g') or '180 mcg' (not '180 mcg mcg')",
+    ),
+    (
+        "1 mcg/(0 day)",
+        "unit 'mcg/(0 day)' divides by a period of zero (0 day); the number of days or weeks "
+        "must be more than zero, e.g. 'mg/(5 week)'",
+    ),
+    # micro on microgram: a picogram, for which no prefix and symbol are written here
+    (
+        "5 μmicrogram",
+        "unit 'μmicrogram' puts the prefix 'μ' on 'microgram', which has a prefix already; "
+        "write the unit with one prefix, such as 'mg' or 'g'",
+    ),
+    # milli (1e-3) on kilo (1e3) on micro (1e-6) gram: 1e-6 gram, a microgram
+    (
+        "5 mkmcg",
+        "unit 'mkmcg' puts the prefix 'm' on 'kmcg', which has a prefix already; write the "
+        "unit with one prefix, such as 'mg' or 'g'; 'mkmcg' would be 'µg'",
+    ),
+    # milli on micro gram: 1e-9 gram, a nanogram
+    (
+        "5 mmcg",
+        "unit 'mmcg' puts the prefix 'm' on 'mcg', which has a prefix already; write the unit "
+        "with one prefix, such as 'mg' or 'g'; 'mmcg' would be 'ng'",
+    ),
+    (
+        "5 mg/kg",
+        f"unit 'mg/kg' is a ratio (per body weight or per mass); a dose must be {ACCEPTED_UNITS}",
+    ),
+    ("5 ml", f"unit 'ml' is a volume; a dose must be {ACCEPTED_UNITS}"),
+    ("5 kcal", f"unit 'kcal' is an energy; a dose must be {ACCEPTED_UNITS}"),
+    ("5 hour", f"unit 'hour' is a time; a dose must be {ACCEPTED_UNITS}"),
+    # a volume a day has two dimensions: not "a volume"
+    ("5 ml/day", f"unit 'ml/day' is not a mass; a dose must be {ACCEPTED_UNITS}"),
+    ("5 mg/day/day", f"unit 'mg/day/day' is not a mass; a dose must be {ACCEPTED_UNITS}"),
+    ("5 ppm", f"unit 'ppm' is not known; expected {ACCEPTED_UNITS}"),
+]
+
+
+@pytest.mark.parametrize(("dose", "message"), _WHOLE_MESSAGES)
+def test_the_whole_message_of_a_refused_dose(dose: str, message: str) -> None:
+    with pytest.raises(DoseProblem) as refused:
+        parse_dose(dose)
+    assert str(refused.value) == message
+
+
+# The parts that are built once per process: called here directly, since by the time a test
+# runs a dose through them they may have been built already.
+
+
+def test_the_unit_table_reads_a_factor_with_and_without_a_denominator() -> None:
+    text = "# a comment\nmcg  amount  mcg  1\n\nmg/week  rate  mcg  1000/7\n"
+    assert _units._read_table(text) == {
+        "mcg": ("amount", "mcg", 1, 1),
+        "mg/week": ("rate", "mcg", 1000, 7),
+    }
+
+
+def test_the_registry_converts_exactly() -> None:
+    registry = _units._build_registry()
+    factor = registry.Quantity(1, "mcg").to("gram").magnitude
+    assert factor == Fraction(1, 10**6)
+    assert isinstance(factor, Fraction)
+
+
+def test_the_units_with_a_prefix_are_the_prefixed_multiples_of_one_unit() -> None:
+    # units.txt defines mcg as 1e-6 gram, a prefix's factor times one unit; an hour (a 24th of a
+    # day) and a week (seven days) are multiples too, but not by a prefix's factor
+    assert _units._units_with_a_prefix(_units._build_registry()) == {"mcg"}
