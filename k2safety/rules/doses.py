@@ -28,14 +28,7 @@ def mk7_below_typical(supplements: SupplementTotals, *, mk7_typical_min: Fractio
     least = supplements.least.get(Form.MK7, supplements.totals[Form.MK7])
     if least >= mk7_typical_min:
         return None
-    return Hit(
-        values={
-            "total": total_text(supplements, Form.MK7, least=True),
-            "bound": supplements.bounds.get(Form.MK7, ""),
-        },
-        triggers=(supplements.triggers[Form.MK7],),
-        notes=("bound",) if Form.MK7 in supplements.bounds else (),
-    )
+    return _mk7_total(supplements, least=True)
 
 
 def mk7_above_typical(supplements: SupplementTotals, *, mk7_typical_max: Fraction) -> Hit | None:
@@ -44,14 +37,18 @@ def mk7_above_typical(supplements: SupplementTotals, *, mk7_typical_max: Fractio
     total = supplements.totals.get(Form.MK7)
     if total is None or total <= mk7_typical_max:
         return None
-    return Hit(
-        values={
-            "total": total_text(supplements, Form.MK7),
-            "bound": supplements.bounds.get(Form.MK7, ""),
-        },
-        triggers=(supplements.triggers[Form.MK7],),
-        notes=("bound",) if Form.MK7 in supplements.bounds else (),
-    )
+    return _mk7_total(supplements, least=False)
+
+
+def _mk7_total(supplements: SupplementTotals, *, least: bool) -> Hit:
+    """MK-7's total for a dose message (the smallest, with ``least``), and the note of a label
+    that gives the amount only as a bound, when one does."""
+    values = {"total": total_text(supplements, Form.MK7, least=least)}
+    bound = supplements.bounds.get(Form.MK7)
+    if bound is None:
+        return Hit(values=values, triggers=(supplements.triggers[Form.MK7],))
+    values["bound"] = bound
+    return Hit(values=values, triggers=(supplements.triggers[Form.MK7],), notes=("bound",))
 
 
 def mk4_pharmacological(
