@@ -203,6 +203,9 @@ FRENCH_INN = {
     "reviparin": "reviparine", "tinzaparin": "tinzaparine", "danaparoid": "danaparoïde",
     "bivalirudin": "bivalirudine", "argatroban": "argatroban", "fondaparinux": "fondaparinux",
     "dabigatran": "dabigatran", "rivaroxaban": "rivaroxaban", "apixaban": "apixaban",
+    "phenindione": "phénindione", "tioclomarol": "tioclomarol", "desirudin": "désirudine",
+    "lepirudin": "lépirudine", "melagatran": "mélagatran", "ximelagatran": "ximélagatran",
+    "edoxaban": "édoxaban", "antithrombin": "antithrombine III",
 }  # fmt: skip
 SPANISH_INN = {
     "warfarin": "warfarina", "acenocoumarol": "acenocumarol", "heparin": "heparina",
@@ -210,7 +213,11 @@ SPANISH_INN = {
     "nadroparin": "nadroparina", "parnaparin": "parnaparina", "reviparin": "reviparina",
     "tinzaparin": "tinzaparina", "dabigatran": "dabigatrán", "rivaroxaban": "rivaroxabán",
     "apixaban": "apixabán", "edoxaban": "edoxabán", "betrixaban": "betrixabán",
-    "fondaparinux": "fondaparinux",
+    "fondaparinux": "fondaparinux", "dicoumarol": "dicumarol", "desirudin": "desirudina",
+    "lepirudin": "lepirudina", "bivalirudin": "bivalirudina", "melagatran": "melagatran",
+    "ximelagatran": "ximelagatrán", "argatroban": "argatroban", "antithrombin": "antitrombina III",
+    "sulodexide": "sulodexida", "danaparoid": "danaparoide", "phenprocoumon": "fenprocumón",
+    "ethyl_biscoumacetate": "biscumacetato de etilo",
 }  # fmt: skip
 # Arabic, Chinese, Japanese and Russian names are known by their script (Japanese: katakana;
 # Chinese: Han characters without kana).
@@ -225,19 +232,15 @@ SCRIPTS = {
 # by adding the name and its source, then remove it here.
 _NOT_FOUND = "no stored, citable source giving this INN was found"
 _GAP_LISTS = {
-    "French": "phenindione ethyl_biscoumacetate clorindione diphenadione tioclomarol antithrombin"
-    " parnaparin bemiparin sulodexide certoparin desirudin lepirudin melagatran ximelagatran"
-    " edoxaban betrixaban",
-    "Spanish": "phenindione ethyl_biscoumacetate clorindione diphenadione tioclomarol phenprocoumon"
-    " fluindione dicoumarol antithrombin danaparoid sulodexide certoparin desirudin lepirudin"
-    " melagatran ximelagatran argatroban bivalirudin",
-    "Arabic": "phenindione ethyl_biscoumacetate clorindione diphenadione tioclomarol acenocoumarol"
-    " phenprocoumon fluindione dicoumarol antithrombin dalteparin nadroparin parnaparin reviparin"
-    " danaparoid tinzaparin sulodexide certoparin bemiparin desirudin lepirudin melagatran"
-    " ximelagatran argatroban bivalirudin edoxaban betrixaban fondaparinux",
-    "Chinese": "fluindione certoparin betrixaban",
-    "Japanese": "nadroparin parnaparin reviparin tinzaparin bemiparin sulodexide certoparin"
-    " desirudin lepirudin melagatran ximelagatran bivalirudin betrixaban",
+    "French": "ethyl_biscoumacetate clorindione diphenadione parnaparin bemiparin sulodexide"
+    " certoparin betrixaban",
+    "Spanish": "phenindione clorindione diphenadione tioclomarol fluindione certoparin",
+    "Arabic": "phenindione ethyl_biscoumacetate clorindione diphenadione tioclomarol fluindione"
+    " parnaparin reviparin sulodexide certoparin bemiparin desirudin lepirudin melagatran"
+    " ximelagatran argatroban bivalirudin betrixaban",
+    "Chinese": "fluindione certoparin",
+    "Japanese": "nadroparin reviparin tinzaparin bemiparin sulodexide certoparin desirudin"
+    " lepirudin melagatran ximelagatran betrixaban",
     "Russian": "",
 }
 GAPS: dict[str, dict[str, str]] = {
