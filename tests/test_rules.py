@@ -18,6 +18,7 @@ import re
 import shutil
 import string
 import warnings
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,10 @@ from k2safety._fixtures import (
     refreshed_text,
 )
 from k2safety._knowledge import knowledge
+from k2safety._normalized import VitaminK
+from k2safety._terms import Form
+from k2safety._triggers import supplement_trigger
+from k2safety.rules.doses import food_mk7_on_top_of_supplements
 
 FIXTURES = Path(__file__).parent / "rules" / "fixtures"
 RULES = read_fixtures(FIXTURES, knowledge().rules)
@@ -198,6 +203,25 @@ def test_natto_alone_is_worded_as_a_food_eaten() -> None:
             assert "plan natto" not in message
             assert "supervision" not in message  # the source asks it of supplements
             assert "Talk to your doctor about eating it." in message
+
+
+def test_several_foods_that_supply_mk7_are_each_named_with_their_notes() -> None:
+    # The vocabulary has one such food today (natto); the rules are written for any number, so
+    # the function is tried on its own with a second, made-up food that has no note.
+    natto = next(food for food in knowledge().foods if food.id == "natto")
+    other = natto.model_copy(update={"id": "hikiwari natto", "note": None})
+    total = Fraction(180)
+    vitamin_k = VitaminK(
+        totals={Form.MK7: total},
+        labels=("MK-7",),
+        triggers={Form.MK7: supplement_trigger(Form.MK7, total)},
+        foods=(natto, other),
+    )
+    hit = food_mk7_on_top_of_supplements(vitamin_k)
+    assert hit is not None
+    assert hit.values["foods"] == "natto, hikiwari natto"
+    assert hit.values["food_notes"] == natto.note  # a food without a note adds no blank
+    assert [t.value for t in hit.triggers] == ["MK-7 180 mcg/day", "natto", "hikiwari natto"]
 
 
 def test_a_supervised_person_is_not_asked_to_find_supervision() -> None:

@@ -76,7 +76,7 @@ def vitamin_k_with_anticoagulant(
             "supplements": supplement_words,
             "foods": "it" if len(foods) == 1 else "them",
             "approximate": join(approximate),
-            "food_notes": " ".join(food.note or "" for food in foods),
+            "food_notes": " ".join(food.note for food in foods if food.note),
         },
         triggers=tuple(triggers),
         notes=tuple(notes),

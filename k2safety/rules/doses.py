@@ -78,7 +78,7 @@ def food_mk7_on_top_of_supplements(vitamin_k: VitaminK) -> Hit | None:
         values={
             "total": format_mcg(total),
             "foods": ", ".join(food.id for food in foods),
-            "food_notes": " ".join(food.note or "" for food in foods),
+            "food_notes": " ".join(food.note for food in foods if food.note),
         },
         triggers=(
             vitamin_k.triggers[Form.MK7],
