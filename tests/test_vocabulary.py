@@ -206,6 +206,7 @@ FRENCH_INN = {
     "phenindione": "phénindione", "tioclomarol": "tioclomarol", "desirudin": "désirudine",
     "lepirudin": "lépirudine", "melagatran": "mélagatran", "ximelagatran": "ximélagatran",
     "edoxaban": "édoxaban", "antithrombin": "antithrombine III",
+    "ethyl_biscoumacetate": "biscoumacétate d'éthyle", "betrixaban": "bétrixaban",
 }  # fmt: skip
 SPANISH_INN = {
     "warfarin": "warfarina", "acenocoumarol": "acenocumarol", "heparin": "heparina",
@@ -232,15 +233,14 @@ SCRIPTS = {
 # by adding the name and its source, then remove it here.
 _NOT_FOUND = "no stored, citable source giving this INN was found"
 _GAP_LISTS = {
-    "French": "ethyl_biscoumacetate clorindione diphenadione parnaparin bemiparin sulodexide"
-    " certoparin betrixaban",
+    "French": "clorindione diphenadione parnaparin bemiparin sulodexide certoparin",
     "Spanish": "phenindione clorindione diphenadione tioclomarol fluindione certoparin",
     "Arabic": "phenindione ethyl_biscoumacetate clorindione diphenadione tioclomarol fluindione"
     " parnaparin reviparin sulodexide certoparin bemiparin desirudin lepirudin melagatran"
-    " ximelagatran argatroban bivalirudin betrixaban",
+    " ximelagatran argatroban betrixaban",
     "Chinese": "fluindione certoparin",
     "Japanese": "nadroparin reviparin tinzaparin bemiparin sulodexide certoparin desirudin"
-    " lepirudin melagatran ximelagatran betrixaban",
+    " lepirudin betrixaban",
     "Russian": "",
 }
 GAPS: dict[str, dict[str, str]] = {
