@@ -37,9 +37,11 @@ from k2safety._fixtures import (
     refreshed_text,
 )
 from k2safety._knowledge import knowledge
-from k2safety._normalized import VitaminK
+from k2safety._normalized import VitaminK, normalize
+from k2safety._reader import entries_of_json
 from k2safety._terms import Form
 from k2safety._triggers import supplement_trigger
+from k2safety.rules.anticoagulants import vitamin_k_with_anticoagulant
 from k2safety.rules.doses import food_mk7_on_top_of_supplements
 
 FIXTURES = Path(__file__).parent / "rules" / "fixtures"
@@ -222,6 +224,23 @@ def test_several_foods_that_supply_mk7_are_each_named_with_their_notes() -> None
     assert hit.values["foods"] == "natto, hikiwari natto"
     assert hit.values["food_notes"] == natto.note  # a food without a note adds no blank
     assert [t.value for t in hit.triggers] == ["MK-7 180 mcg/day", "natto", "hikiwari natto"]
+
+
+def test_several_foods_with_an_anticoagulant_are_named_and_referred_to_in_the_plural() -> None:
+    # As above: a second, made-up vitamin K food without a note, since the vocabulary has one.
+    kb = knowledge()
+    facts, _ = normalize(*entries_of_json({"medications": ["warfarin"], "foods": ["natto"]}), kb)
+    (natto,) = facts.vitamin_k.foods
+    other = natto.model_copy(update={"id": "hikiwari natto", "note": None})
+    vitamin_k = facts.vitamin_k._replace(foods=(natto, other))
+    hit = vitamin_k_with_anticoagulant(
+        facts.drug_classes, vitamin_k, False, drug_class=kb.classes["vka"]
+    )
+    assert hit is not None
+    assert hit.values["intake"] == "eat natto and hikiwari natto"
+    assert hit.values["foods"] == "them"
+    assert hit.values["food_notes"] == natto.note
+    assert [t.value for t in hit.triggers] == ["warfarin", "natto", "hikiwari natto"]
 
 
 def test_a_supervised_person_is_not_asked_to_find_supervision() -> None:

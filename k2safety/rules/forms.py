@@ -51,7 +51,7 @@ def _unstated(
         values={
             "supplements": described,
             "choices": join((_UNSTATED[form][1] for form in forms), "or"),
-            "pronoun": "it" if len(forms) == 1 else "they",
+            "pronoun": "it is" if len(forms) == 1 else "they are",
             "verb": "does" if len(forms) == 1 else "do",
         },
         triggers=tuple(supplements.triggers[form] for form in forms),
