@@ -705,3 +705,23 @@ def test_the_units_with_a_prefix_are_the_prefixed_multiples_of_one_unit() -> Non
     # units.txt defines mcg as 1e-6 gram, a prefix's factor times one unit; an hour (a 24th of a
     # day) and a week (seven days) are multiples too, but not by a prefix's factor
     assert _units._units_with_a_prefix(_units._build_registry()) == {"mcg"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("180", "'value' must be a number, got text"),
+        ([180], "'value' must be a number, got a list"),
+        (
+            Decimal("1.5"),
+            "'value' must be a whole number or a float (a JSON number), got Decimal; convert it "
+            "first, e.g. with float(), so that the amount read is the one you mean",
+        ),
+    ],
+)
+def test_the_whole_message_of_a_value_that_is_not_a_plain_number(
+    value: object, message: str
+) -> None:
+    with pytest.raises(DoseProblem) as refused:
+        _units.plain_number(value)
+    assert str(refused.value) == message
