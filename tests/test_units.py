@@ -725,3 +725,29 @@ def test_the_whole_message_of_a_value_that_is_not_a_plain_number(
     with pytest.raises(DoseProblem) as refused:
         _units.plain_number(value)
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("dose", "message"),
+    [
+        (
+            {"value": 1, "unit": "mcg", "per": "day", "x": 1},
+            "unknown key(s): per, x; expected an object with exactly 'value' and 'unit'",
+        ),
+        ({}, "missing key(s): unit, value; expected an object with exactly 'value' and 'unit'"),
+        (
+            {"value": 1},
+            "missing key(s): unit; expected an object with exactly 'value' and 'unit'",
+        ),
+        ({"value": float("nan"), "unit": "mcg"}, "'value' must be a finite number, got NaN"),
+        (
+            {"value": float("inf"), "unit": "mcg"},
+            "'value' is out of range: it is infinite (a JSON number too large for a float, such "
+            "as 1e400, reads as infinity); write an ordinary amount such as 180",
+        ),
+    ],
+)
+def test_the_whole_message_of_a_dose_object_refused(dose: object, message: str) -> None:
+    with pytest.raises(DoseProblem) as refused:
+        parse_dose(dose)
+    assert str(refused.value) == message
