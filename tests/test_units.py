@@ -741,6 +741,25 @@ def test_the_whole_message_of_a_value_that_is_not_a_plain_number(
         ),
         ({"value": float("nan"), "unit": "mcg"}, "'value' must be a finite number, got NaN"),
         (
+            {1: 2, "value": 1, "unit": "mcg"},
+            "unknown key(s): 1; expected an object with exactly 'value' and 'unit'",
+        ),
+        ({"value": 1, "unit": 5}, "'unit' must be text such as 'mcg', got a number"),
+        (
+            {"value": 1, "unit": "m" * 33},
+            "'unit' is longer than 32 characters; expected e.g. 'mcg'",
+        ),
+        # The value and unit are named together, as the person wrote them
+        (
+            {"value": 0, "unit": "mcg"},
+            "'0 mcg' is not a positive amount; a dose must be more than zero",
+        ),
+        (
+            {"value": 1, "unit": "mcg mcg"},
+            "'1 mcg mcg' has a unit of several words; write the unit as one word with its prefix "
+            "attached, e.g. '180 µg' (not '180 µ g') or '180 mcg' (not '180 mcg mcg')",
+        ),
+        (
             {"value": float("inf"), "unit": "mcg"},
             "'value' is out of range: it is infinite (a JSON number too large for a float, such "
             "as 1e400, reads as infinity); write an ordinary amount such as 180",
@@ -751,3 +770,13 @@ def test_the_whole_message_of_a_dose_object_refused(dose: object, message: str) 
     with pytest.raises(DoseProblem) as refused:
         parse_dose(dose)
     assert str(refused.value) == message
+
+
+def test_a_unit_may_be_32_characters_long_in_a_dose_object() -> None:
+    assert parse_dose({"value": 1, "unit": " " * 29 + "mcg"}).per_day == 1
+
+
+def test_a_dose_object_that_is_a_rate_refuses_per_naming_the_dose() -> None:
+    with pytest.raises(DoseProblem) as refused:
+        parse_dose({"value": 1, "unit": "mcg/day"}, "week")
+    assert str(refused.value).startswith("'1 mcg/day' is already a rate, so 'per' must not be")
