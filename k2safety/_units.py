@@ -202,7 +202,8 @@ def _plain_reading(whole: str, decimals: str | None, unit_text: str) -> _Reading
 
 # How often, written after the amount: the times taken in a number of days. Read before the
 # unit, so that "100 mcg daily" is 100 mcg a day and "1 mg once a week" 1 mg a week.
-_TIMES = {"once": 1, "twice": 2, "thrice": 3, "one time": 1, "two times": 2, "three times": 3}
+# The count a frequency's first word gives: "twice", "two times", "2 times" and "2x" are all 2.
+_TIMES = {"once": 1, "twice": 2, "thrice": 3, "one": 1, "two": 2, "three": 3}
 _PERIOD_DAYS = {"day": 1, "week": 7}
 _FREQUENCY = re.compile(
     r"\s+(?:(?P<times>once|twice|thrice|(?:one|two|three|[1-9]) times?|[1-9]x)\s+)?"
@@ -232,8 +233,8 @@ def _phrase(cleaned: str, text: str) -> tuple[int, str, int | None]:
     frequency = _FREQUENCY.search(cleaned)
     if frequency is not None:
         cleaned = cleaned[: frequency.start()]
-        times = (frequency["times"] or "once").lower().rstrip("x").strip()
-        count = _TIMES.get(times) or _TIMES.get(times.removesuffix("s")) or int(times.split()[0])
+        first = (frequency["times"] or "once").lower().split()[0].rstrip("x")
+        count = _TIMES.get(first) or int(first)  # the pattern lets only 1-9 through as digits
         if frequency["every_other"]:
             days = 2
         elif frequency["adverb"]:

@@ -529,6 +529,16 @@ def test_no_lru_cache_is_left() -> None:
         ("0.63 mg weekly", Fraction(90)),
         ("2520 mcg once a week", Fraction(360)),
         ("15 mg three times daily", Fraction(45000)),
+        ("100 mcg 2x daily", Fraction(200)),
+        ("100 mcg 2X daily", Fraction(200)),
+        ("100 mcg one time a day", Fraction(100)),
+        # the singular or plural "time" as people write it, after a word or a digit
+        ("100 mcg two time daily", Fraction(200)),
+        ("100 mcg three time a day", Fraction(300)),
+        ("100 mcg 1 times daily", Fraction(100)),
+        # a count of a strength, taken more than once a day: both multiply
+        ("2 x 100 mcg twice daily", Fraction(400)),
+        ("100 mcg thrice weekly", Fraction(300, 7)),
     ],
 )
 def test_dose_phrases_are_read_exactly(text: str, per_day: Fraction) -> None:
@@ -672,6 +682,12 @@ _WHOLE_MESSAGES = [
     ("5 ml/day", f"unit 'ml/day' is not a mass; a dose must be {ACCEPTED_UNITS}"),
     ("5 mg/day/day", f"unit 'mg/day/day' is not a mass; a dose must be {ACCEPTED_UNITS}"),
     ("5 ppm", f"unit 'ppm' is not known; expected {ACCEPTED_UNITS}"),
+    (
+        "2 softgels",
+        "'2 softgels' is a count of softgels without their strength; the strength is needed: "
+        "give the amount of the vitamin, e.g. '100 mcg' for one softgel of 100 mcg (the label's "
+        "Supplement Facts give it per serving)",
+    ),
 ]
 
 
@@ -780,3 +796,9 @@ def test_a_dose_object_that_is_a_rate_refuses_per_naming_the_dose() -> None:
     with pytest.raises(DoseProblem) as refused:
         parse_dose({"value": 1, "unit": "mcg/day"}, "week")
     assert str(refused.value).startswith("'1 mcg/day' is already a rate, so 'per' must not be")
+
+
+def test_a_dose_text_that_is_a_rate_refuses_per_naming_the_text() -> None:
+    with pytest.raises(DoseProblem) as refused:
+        parse_dose("631 mcg/day", "week")
+    assert str(refused.value).startswith("'631 mcg/day' is already a rate, so 'per' must not be")
