@@ -211,19 +211,26 @@ def test_several_foods_that_supply_mk7_are_each_named_with_their_notes() -> None
     # The vocabulary has one such food today (natto); the rules are written for any number, so
     # the function is tried on its own with a second, made-up food that has no note.
     natto = next(food for food in knowledge().foods if food.id == "natto")
-    other = natto.model_copy(update={"id": "hikiwari natto", "note": None})
+    silent = natto.model_copy(update={"id": "hikiwari natto", "note": None})
+    noted = natto.model_copy(update={"id": "natto powder", "note": "Powder counts too."})
     total = Fraction(180)
     vitamin_k = VitaminK(
         totals={Form.MK7: total},
         labels=("MK-7",),
         triggers={Form.MK7: supplement_trigger(Form.MK7, total)},
-        foods=(natto, other),
+        foods=(natto, silent, noted),
     )
     hit = food_mk7_on_top_of_supplements(vitamin_k)
     assert hit is not None
-    assert hit.values["foods"] == "natto, hikiwari natto"
-    assert hit.values["food_notes"] == natto.note  # a food without a note adds no blank
-    assert [t.value for t in hit.triggers] == ["MK-7 180 mcg/day", "natto", "hikiwari natto"]
+    assert hit.values["foods"] == "natto, hikiwari natto, natto powder"
+    # each note once, a space between; a food without a note adds no blank
+    assert hit.values["food_notes"] == f"{natto.note} Powder counts too."
+    assert [t.value for t in hit.triggers] == [
+        "MK-7 180 mcg/day",
+        "natto",
+        "hikiwari natto",
+        "natto powder",
+    ]
 
 
 def test_several_foods_with_an_anticoagulant_are_named_and_referred_to_in_the_plural() -> None:
@@ -231,16 +238,22 @@ def test_several_foods_with_an_anticoagulant_are_named_and_referred_to_in_the_pl
     kb = knowledge()
     facts, _ = normalize(*entries_of_json({"medications": ["warfarin"], "foods": ["natto"]}), kb)
     (natto,) = facts.vitamin_k.foods
-    other = natto.model_copy(update={"id": "hikiwari natto", "note": None})
-    vitamin_k = facts.vitamin_k._replace(foods=(natto, other))
+    silent = natto.model_copy(update={"id": "hikiwari natto", "note": None})
+    noted = natto.model_copy(update={"id": "natto powder", "note": "Powder counts too."})
+    vitamin_k = facts.vitamin_k._replace(foods=(natto, silent, noted))
     hit = vitamin_k_with_anticoagulant(
         facts.drug_classes, vitamin_k, False, drug_class=kb.classes["vka"]
     )
     assert hit is not None
-    assert hit.values["intake"] == "eat natto and hikiwari natto"
+    assert hit.values["intake"] == "eat natto, hikiwari natto and natto powder"
     assert hit.values["foods"] == "them"
-    assert hit.values["food_notes"] == natto.note
-    assert [t.value for t in hit.triggers] == ["warfarin", "natto", "hikiwari natto"]
+    assert hit.values["food_notes"] == f"{natto.note} Powder counts too."
+    assert [t.value for t in hit.triggers] == [
+        "warfarin",
+        "natto",
+        "hikiwari natto",
+        "natto powder",
+    ]
 
 
 def test_a_supervised_person_is_not_asked_to_find_supervision() -> None:

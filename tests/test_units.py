@@ -683,6 +683,17 @@ _WHOLE_MESSAGES = [
     ("5 mg/day/day", f"unit 'mg/day/day' is not a mass; a dose must be {ACCEPTED_UNITS}"),
     ("5 ppm", f"unit 'ppm' is not known; expected {ACCEPTED_UNITS}"),
     (
+        "1,5 mg",
+        "'1,5 mg' contains a comma, which could be a decimal comma or a thousands separator; "
+        "write the number with a decimal point and no separators, e.g. '1.5 mg'",
+    ),
+    ("0 mcg", "'0 mcg' is not a positive amount; a dose must be more than zero"),
+    # 1000000e295 is about 1e301: the digits' own exponent and the written one add up
+    (
+        "1000000e295 mcg",
+        "'1000000e295 mcg' is out of range; write an ordinary amount such as '180 mcg'",
+    ),
+    (
         "2 softgels",
         "'2 softgels' is a count of softgels without their strength; the strength is needed: "
         "give the amount of the vitamin, e.g. '100 mcg' for one softgel of 100 mcg (the label's "
