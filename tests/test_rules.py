@@ -207,12 +207,17 @@ def test_natto_alone_is_worded_as_a_food_eaten() -> None:
             assert "Talk to your doctor about eating it." in message
 
 
-def test_several_foods_that_supply_mk7_are_each_named_with_their_notes() -> None:
-    # The vocabulary has one such food today (natto); the rules are written for any number, so
-    # the function is tried on its own with a second, made-up food that has no note.
+def _natto_and_two_made_up_foods() -> tuple[Any, Any, Any]:
+    """Natto, then two made-up foods like it: one without a note, one with its own note. The
+    vocabulary has one vitamin K food today; the rules are written for any number."""
     natto = next(food for food in knowledge().foods if food.id == "natto")
     silent = natto.model_copy(update={"id": "hikiwari natto", "note": None})
     noted = natto.model_copy(update={"id": "natto powder", "note": "Powder counts too."})
+    return natto, silent, noted
+
+
+def test_several_foods_that_supply_mk7_are_each_named_with_their_notes() -> None:
+    natto, silent, noted = _natto_and_two_made_up_foods()
     total = Fraction(180)
     vitamin_k = VitaminK(
         totals={Form.MK7: total},
@@ -234,12 +239,10 @@ def test_several_foods_that_supply_mk7_are_each_named_with_their_notes() -> None
 
 
 def test_several_foods_with_an_anticoagulant_are_named_and_referred_to_in_the_plural() -> None:
-    # As above: a second, made-up vitamin K food without a note, since the vocabulary has one.
     kb = knowledge()
     facts, _ = normalize(*entries_of_json({"medications": ["warfarin"], "foods": ["natto"]}), kb)
-    (natto,) = facts.vitamin_k.foods
-    silent = natto.model_copy(update={"id": "hikiwari natto", "note": None})
-    noted = natto.model_copy(update={"id": "natto powder", "note": "Powder counts too."})
+    natto, silent, noted = _natto_and_two_made_up_foods()
+    assert facts.vitamin_k.foods == (natto,)
     vitamin_k = facts.vitamin_k._replace(foods=(natto, silent, noted))
     hit = vitamin_k_with_anticoagulant(
         facts.drug_classes, vitamin_k, False, drug_class=kb.classes["vka"]
