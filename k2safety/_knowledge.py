@@ -24,10 +24,8 @@ import functools
 import importlib
 import inspect
 import operator
-import os
 import re
 import threading
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -37,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from k2safety._claims import Claim, Severity, Source
+from k2safety._data import DATA_FILES, DATA_FOLDER, read_data, read_data_files
 from k2safety._terms import Form, Goal
 from k2safety._text import fold
 
@@ -58,16 +57,6 @@ __all__ = [
     "read_data",
     "read_data_files",
 ]
-
-DATA_FILES = (
-    "sources",
-    "claims",
-    "rules",
-    "thresholds",
-    "vocabulary",
-    "vocabulary_sources",
-    "terms",
-)
 
 RULE_INPUTS = (
     "supplements",
@@ -300,22 +289,6 @@ class Knowledge:
             for claim_id in claim_ids:
                 cited.setdefault(claim_id, []).append((kind, name))
         return cited
-
-
-def read_data_files() -> dict[str, dict[str, Any]]:
-    """The raw TOML of every data file, by name (``"claims"``, ``"rules"``, ...)."""
-    return {name: tomllib.loads(read_data(f"{name}.toml")) for name in DATA_FILES}
-
-
-DATA_FOLDER = os.path.join(os.path.dirname(__file__), "data")
-"""Where the packaged data files are. Read as plain files: importlib.resources would cost a
-cold process more to import than everything it reads (the package is never imported from a zip)."""
-
-
-def read_data(name: str) -> str:
-    """The text of a packaged data file."""
-    with open(os.path.join(DATA_FOLDER, name), encoding="utf-8") as file:
-        return file.read()
 
 
 def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
@@ -623,54 +596,63 @@ def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
 
 
 def _check_vocabulary(vocabulary: _VocabularyFile, source_ids: Iterable[str]) -> None:
+    # Checked with plain ifs, not _require: its message would be formatted for each of the
+    # ~9,000 checks, which cost a fresh process's first check several milliseconds.
     seen_terms: dict[str, str] = {}
     seen_codes: dict[str, str] = {}
     known_sources = set(source_ids)
-    for substance in vocabulary.substances:
-        _require(substance.drug_class in vocabulary.classes, f"{substance.id}: class not defined")
-        drug_class = vocabulary.classes[substance.drug_class]
-        other_groups = tuple(
+    other_groups = {
+        class_id: tuple(
             prefix
-            for class_id, other in vocabulary.classes.items()
-            if class_id != substance.drug_class
+            for other_id, other in vocabulary.classes.items()
+            if other_id != class_id
             for prefix in other.atc_prefixes
         )
+        for class_id in vocabulary.classes
+    }
+    for substance in vocabulary.substances:
+        drug_class = vocabulary.classes.get(substance.drug_class)
+        if drug_class is None:
+            raise KnowledgeError(f"{substance.id}: class not defined")
         for code in substance.atc:
             inside = (
                 code.startswith(drug_class.atc_prefixes)
                 if drug_class.atc_prefixes
-                else not code.startswith(other_groups)
+                else not code.startswith(other_groups[substance.drug_class])
             )
-            _require(
-                inside, f"{substance.id}: ATC {code} is outside its class {substance.drug_class}"
-            )
+            if not inside:
+                raise KnowledgeError(
+                    f"{substance.id}: ATC {code} is outside its class {substance.drug_class}"
+                )
         _check_provenance(substance, known_sources)
         for code in (*substance.atc, *substance.rxnorm):
             owner = seen_codes.setdefault(code, substance.id)
-            _require(owner == substance.id, f"code {code} is listed for {owner} and {substance.id}")
+            if owner != substance.id:
+                raise KnowledgeError(f"code {code} is listed for {owner} and {substance.id}")
         for rxcui in substance.rxnorm:
-            _require(rxcui.isdigit(), f"{substance.id}: RxNorm id {rxcui!r} is not all digits")
+            if not rxcui.isdigit():
+                raise KnowledgeError(f"{substance.id}: RxNorm id {rxcui!r} is not all digits")
         for term in (substance.name, *substance.brands, *substance.synonyms):
             owner = seen_terms.setdefault(fold(term), substance.id)
-            _require(
-                owner == substance.id, f"name {term!r} is listed for {owner} and {substance.id}"
-            )
+            if owner != substance.id:
+                raise KnowledgeError(f"name {term!r} is listed for {owner} and {substance.id}")
 
 
 def _check_provenance(substance: Substance, known_sources: set[str]) -> None:
     """Every name and code list of a substance names its sources, and only known ones."""
     needed = [substance.name, *substance.brands, *substance.synonyms]
     needed += [field for field in ("atc", "rxnorm") if getattr(substance, field)]
+    provenance = substance.provenance
     for key in needed:
-        _require(
-            bool(substance.provenance.get(key)),
-            f"{substance.id}: {key!r} has no source in its provenance table",
-        )
-    unused = sorted(set(substance.provenance) - set(needed))
-    _require(not unused, f"{substance.id}: provenance names {unused}, which it does not list")
-    for key, source_ids in substance.provenance.items():
-        unknown = sorted(set(source_ids) - known_sources)
-        _require(not unknown, f"{substance.id}: {key!r} cites unknown sources {unknown}")
+        if not provenance.get(key):
+            raise KnowledgeError(f"{substance.id}: {key!r} has no source in its provenance table")
+    if not provenance.keys() <= set(needed):
+        unused = sorted(set(provenance) - set(needed))
+        raise KnowledgeError(f"{substance.id}: provenance names {unused}, which it does not list")
+    for key, source_ids in provenance.items():
+        if not known_sources.issuperset(source_ids):
+            unknown = sorted(set(source_ids) - known_sources)
+            raise KnowledgeError(f"{substance.id}: {key!r} cites unknown sources {unknown}")
 
 
 def _check_terms(terms: _TermsFile) -> None:

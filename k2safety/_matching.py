@@ -37,7 +37,8 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from k2safety._caches import text_memo
-from k2safety._knowledge import Knowledge, knowledge, read_data
+from k2safety._data import read_data
+from k2safety._knowledge import Knowledge, Substance, knowledge
 from k2safety._text import words
 
 __all__ = [
@@ -82,9 +83,30 @@ class Match(BaseModel):
 
 # --- Scripts ----------------------------------------------------------------------------------
 
-_CJK = re.compile(
-    r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
+_CJK_RANGES = (
+    (0x3040, 0x30FF),  # hiragana, katakana
+    (0x31F0, 0x31FF),  # katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK unified ideographs, extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width katakana
 )
+
+
+def _has_cjk(text: str) -> bool:
+    """Whether ``text`` has a Chinese or Japanese character. Compared by code point, not with a
+    regular expression: compiling a character class this wide cost a fresh process 3 ms."""
+    if text.isascii():
+        return False
+    for char in text:
+        point = ord(char)
+        if point >= 0x3040:
+            for low, high in _CJK_RANGES:
+                if low <= point <= high:
+                    return True
+    return False
+
+
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_MARKS = re.compile(r"[\u0640\u064b-\u065f\u0670]")
 
@@ -121,10 +143,11 @@ class _Index:
     """One-word names a misspelling may be read as: those of classes with ``misspellings``."""
     cautious: frozenset[str]
     """The classes whose names may be guessed from a misspelling (the anticoagulants)."""
-    atc: dict[str, Match]
-    rxnorm: dict[str, Match]
-    by_substance: dict[str, Match]
-    """Each substance's match by an RxNorm product code (``matched_text`` filled in per code)."""
+    atc: dict[str, Substance]
+    """Each substance's ATC codes, to it (its :class:`Match` is made when a code is looked up:
+    most checks look up none, and making one for each of the codes cost a cold start 2 ms)."""
+    rxnorm: dict[str, Substance]
+    """Each substance's RxNorm ingredient codes, to it."""
     widths: dict[str, int]
     """Each word a name starts with, and the most words of a name that starts with it."""
 
@@ -132,9 +155,8 @@ class _Index:
 def _build_index(kb: Knowledge) -> _Index:
     terms: dict[str, Match] = {}
     cjk: dict[str, Match] = {}
-    atc: dict[str, Match] = {}
-    rxnorm: dict[str, Match] = {}
-    by_substance: dict[str, Match] = {}
+    atc: dict[str, Substance] = {}
+    rxnorm: dict[str, Substance] = {}
     cautious = frozenset(class_id for class_id, c in kb.classes.items() if c.misspellings)
     fuzzy: list[str] = []
     for substance in kb.substances.values():
@@ -152,7 +174,7 @@ def _build_index(kb: Knowledge) -> _Index:
         named += [(term, "brand") for term in substance.brands]
         for term, kind in named:
             matched_by: MatchedBy = "name" if kind == "name" else "brand"
-            if _CJK.search(term):
+            if _has_cjk(term):
                 key = _cjk_key(term)
                 cjk[key] = match(matched_by, key)
                 continue
@@ -164,9 +186,8 @@ def _build_index(kb: Knowledge) -> _Index:
                 and len(key) >= _MIN_FUZZY_LENGTH
             ):
                 fuzzy.append(key)
-        atc.update({code: match("atc", code) for code in substance.atc})
-        rxnorm.update({code: match("rxnorm", code) for code in substance.rxnorm})
-        by_substance[substance.id] = match("rxnorm", "")
+        atc.update(dict.fromkeys(substance.atc, substance))
+        rxnorm.update(dict.fromkeys(substance.rxnorm, substance))
     return _Index(
         kb=kb,
         terms=terms,
@@ -175,7 +196,6 @@ def _build_index(kb: Knowledge) -> _Index:
         cautious=cautious,
         atc=atc,
         rxnorm=rxnorm,
-        by_substance=by_substance,
         widths=_widths(terms),
     )
 
@@ -336,7 +356,7 @@ def _name_matches_uncached(text: str) -> tuple[Match, ...]:
             exact.update(found_words[position : position + width])
             found.setdefault(hit.substance, hit)
         position += width
-    if index.cjk_terms and not text.isascii() and _CJK.search(text):
+    if index.cjk_terms and _has_cjk(text):
         rest = _cjk_key(text)
         for key, hit in index.cjk_terms:
             if key in rest:
@@ -386,7 +406,7 @@ def match_atc(code: str) -> tuple[Match, ...]:
     index = _index()
     known = index.atc.get(code)
     if known is not None:
-        return (known,)
+        return (_code_match(known, "atc", code),)
     for class_id, drug_class in index.kb.classes.items():
         if drug_class.atc_prefixes and code.startswith(drug_class.atc_prefixes):
             return (
@@ -411,14 +431,25 @@ def _rxnorm_uncached(rxcui: str) -> tuple[Match, ...]:
     index = _index()
     known = index.rxnorm.get(rxcui)
     if known is not None:
-        return (known,)
+        return (_code_match(known, "rxnorm", rxcui),)
     row = rxnorm_rows().get(rxcui)
     if row is None:
         return ()
+    substances = index.kb.substances
     return tuple(
-        index.by_substance[target].model_copy(update={"matched_text": rxcui})
+        _code_match(substances[target], "rxnorm", rxcui)
         for target in row.targets
-        if target in index.by_substance
+        if target in substances
+    )
+
+
+def _code_match(substance: Substance, matched_by: MatchedBy, code: str) -> Match:
+    return Match(
+        substance=substance.id,
+        name=substance.name,
+        drug_class=substance.drug_class,
+        matched_by=matched_by,
+        matched_text=code,
     )
 
 

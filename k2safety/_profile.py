@@ -481,7 +481,10 @@ _MedicationText = Annotated[
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built at first use, not at import: check() reads well-formed input without these models,
+    # so a process that never meets input it must explain, nor asks for the schema, never
+    # pays the few milliseconds their validators take to build.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class DoseObject(_Frozen):

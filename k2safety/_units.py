@@ -37,8 +37,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from k2safety._caches import text_memo
+from k2safety._data import DATA_FOLDER, read_data
 from k2safety._errors import json_type
-from k2safety._knowledge import DATA_FOLDER, read_data
 
 if TYPE_CHECKING:
     import pint

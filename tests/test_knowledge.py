@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from k2safety import Evidence
+from k2safety import Evidence, _data
 from k2safety._knowledge import KnowledgeError, build_knowledge, knowledge, read_data_files
 from k2safety._text import fold
 
@@ -286,6 +286,18 @@ BROKEN: list[tuple[str, Mutation, str]] = [
         "outside its class",
     ),
     (
+        "a substance of a class that is not defined",
+        lambda raw: raw["vocabulary"]["substances"][0].update({"class": "no_such_class"}),
+        "warfarin: class not defined",
+    ),
+    (
+        "one code listed for two substances",
+        lambda raw: raw["vocabulary"]["substances"][1]["rxnorm"].append(
+            raw["vocabulary"]["substances"][0]["rxnorm"][0]
+        ),
+        "code 11289 is listed for warfarin and acenocoumarol",
+    ),
+    (
         "RxNorm id that is not digits",
         lambda raw: raw["vocabulary"]["substances"][0]["rxnorm"].append("RX1"),
         "not all digits",
@@ -401,3 +413,76 @@ def test_rules_cite_claims_per_note() -> None:
     assert not {"ref.vka-antidote", "art.natto-mk7"} & set(vka.claims)
     anticoagulant = kb.rules["K2-ANTICOAGULANT"]
     assert "art.anticoagulant-supervision" in anticoagulant.claims
+
+
+# --- The parsed copy of the TOML files ----------------------------------------------------------
+
+
+def _toml_as_tomllib_reads_it() -> dict[str, dict[str, Any]]:
+    import tomllib
+
+    return {name: tomllib.loads(_data.read_data(f"{name}.toml")) for name in _data.DATA_FILES}
+
+
+def test_the_parsed_copy_is_current() -> None:
+    """data/parsed.json is what scripts/generate_parsed_data.py writes for today's TOML files."""
+    assert _data.read_data(_data.PARSED_COPY) == _data.parsed_copy_text(), (
+        "k2safety/data/parsed.json is out of date: run scripts/generate_parsed_data.py"
+    )
+
+
+def test_the_data_files_read_as_tomllib_reads_the_toml() -> None:
+    assert read_data_files() == _toml_as_tomllib_reads_it()
+
+
+def test_a_toml_file_edited_after_the_copy_is_read_from_the_toml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = _data.read_data
+
+    def edited(name: str) -> str:
+        text = real(name)
+        if name == "thresholds.toml":
+            return text.replace('value = "90"', 'value = "91"', 1)
+        return text
+
+    monkeypatch.setattr(_data, "read_data", edited)
+    raw = read_data_files()
+    assert raw["thresholds"]["thresholds"]["mk7_typical_min"]["value"] == "91"
+    assert raw["claims"] == _toml_as_tomllib_reads_it()["claims"]
+
+
+@pytest.mark.parametrize("copy_text", ["", "not json", '{"files": []}', "[]"])
+def test_without_a_usable_copy_every_file_is_read_from_the_toml(
+    monkeypatch: pytest.MonkeyPatch, copy_text: str
+) -> None:
+    real = _data.read_data
+    monkeypatch.setattr(
+        _data, "read_data", lambda name: copy_text if name == _data.PARSED_COPY else real(name)
+    )
+    assert read_data_files() == _toml_as_tomllib_reads_it()
+
+
+def test_a_missing_copy_is_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _data.read_data
+
+    def without_copy(name: str) -> str:
+        if name == _data.PARSED_COPY:
+            raise FileNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(_data, "read_data", without_copy)
+    assert read_data_files() == _toml_as_tomllib_reads_it()
+
+
+def test_the_copy_refuses_a_value_json_would_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _data.read_data
+    monkeypatch.setattr(
+        _data,
+        "read_data",
+        lambda name: (
+            real(name) + "\nchecked = 2026-11-30\n" if name == "terms.toml" else real(name)
+        ),
+    )
+    with pytest.raises(ValueError, match=r"terms\.toml holds a value JSON cannot keep"):
+        _data.parsed_copy_text()

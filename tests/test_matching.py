@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from k2safety import _matching
 from k2safety._knowledge import knowledge
 from k2safety._matching import _closest_term, match_atc, match_name, match_rxnorm
 from k2safety._text import words
@@ -286,3 +288,25 @@ def test_arabic_in_presentation_forms_is_read_as_the_letters_it_stands_for() -> 
     # letters, so the Arabic key (article and marks dropped) must be taken after folding.
     isolated = "\ufe8d\ufedd\ufeed\ufe8d\ufead\ufed1\ufe8d\ufead\ufef1\ufee5"
     assert [m.substance for m in match_name(f"{isolated} 5 mg")] == ["warfarin"]
+
+
+# The scripts that were a character class before: told apart by code point now, the same way.
+CJK_BLOCKS = [
+    (0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+    (0xFF66, 0xFF9F),
+]  # fmt: skip
+_CJK_CLASS = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_BLOCKS) + "]")
+
+
+@pytest.mark.parametrize(
+    "point",
+    sorted(
+        {edge + step for block in CJK_BLOCKS for edge in block for step in (-1, 0, 1)}
+        | {0x41, 0xE9, 0x627, 0x2FFF, 0xFFFF, 0x1F600}
+    ),
+)
+def test_chinese_and_japanese_are_told_by_code_point_as_the_character_class_would(
+    point: int,
+) -> None:
+    text = f"warfarin {chr(point)}"
+    assert _matching._has_cjk(text) is (_CJK_CLASS.search(text) is not None)

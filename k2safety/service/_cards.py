@@ -23,7 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from k2safety._claims import Claim
-from k2safety._knowledge import Knowledge, decimal_text, read_data
+from k2safety._data import read_data
+from k2safety._knowledge import Knowledge, decimal_text
 from k2safety._report import Finding
 
 __all__ = [
