@@ -1,6 +1,6 @@
 """Profile validation and start-up cost (issues 2 and 10).
 
-Run: .venv/bin/python benchmarks/bench_profile.py [--runs N]
+Run: .venv/bin/python benchmarks/bench_profile.py [--runs N] [--python PATH]
 Reports: validating a typical profile (3 medications, 3 supplements) once warm; whether
 ``import k2safety`` imports pint or builds a unit registry; a cold process that imports k2safety
 and checks one profile (warfarin and MK-7), against a cold ``import pint; pint.UnitRegistry()``,
@@ -10,6 +10,9 @@ installed; the development environment has numpy and dask); and, from ``-X impor
 the cold k2safety process spends its import time on. The cold processes run with compiled
 bytecode, as from an installed package (written once to a temporary folder, since the
 environment here may set PYTHONDONTWRITEBYTECODE and k2safety is installed from source).
+``--python`` runs the cold processes with another interpreter, such as that of a fresh virtual
+environment where only ``pip install .`` was run: a plain install in fact, where pydantic also
+finds fewer installed distributions to look through for plugins than in the development one.
 Targets: well under 50 us; no registry on import; the cold check at most 0.6x pint alone.
 """
 
@@ -68,11 +71,12 @@ def warm_validation_us(rounds: int = 5, number: int = 20_000) -> float:
 
 
 _ENVIRONMENT = dict(os.environ)
+_PYTHON = [sys.executable]
 
 
 def _run(code: str, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *options, "-c", code],
+        [_PYTHON[0], *options, "-c", code],
         check=True,
         capture_output=True,
         text=True,
@@ -151,7 +155,12 @@ def _slowest(nodes: list[_Import], top: int, *, cumulative: bool) -> list[_Impor
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="cold processes of each kind")
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--python", default=sys.executable, help="the interpreter of the cold processes"
+    )
+    arguments = parser.parse_args()
+    runs = arguments.runs
+    _PYTHON[0] = arguments.python
     with tempfile.TemporaryDirectory(prefix="k2safety-bench-pycache-") as cache:
         _ENVIRONMENT.pop("PYTHONDONTWRITEBYTECODE", None)
         _ENVIRONMENT["PYTHONPYCACHEPREFIX"] = cache
@@ -164,7 +173,8 @@ def _report(runs: int) -> None:
     print(f"import k2safety imports pint: {imported[0]}; builds a registry: {imported[1]}")
 
     installed = ", ".join(name for name in OPTIONAL if _installed(name)) or "none"
-    print(f"\ncold processes, median of {runs} each, in turn (installed here: {installed}):")
+    print(f"\ncold processes of {_PYTHON[0]}, median of {runs} each, in turn")
+    print(f"(of numpy, dask, scipy, babel and uncertainties, installed there: {installed}):")
     cold = cold_seconds(
         {
             "check": COLD_CHECK,
@@ -198,7 +208,7 @@ def _report(runs: int) -> None:
 
 def _installed(name: str) -> bool:
     code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({name!r}) is None)"
-    return subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    return subprocess.run([_PYTHON[0], "-c", code], check=False).returncode == 0
 
 
 if __name__ == "__main__":
