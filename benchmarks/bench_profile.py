@@ -7,9 +7,10 @@ and checks one profile (warfarin and MK-7), against a cold ``import pint; pint.U
 as the median of N runs of each, taken in turn, and their ratio; the same two with numpy, dask,
 scipy, babel and uncertainties hidden, as in a plain install (pint imports each of them that is
 installed; the development environment has numpy and dask); and, from ``-X importtime``, what
-the cold k2safety process spends its import time on. The cold processes run with compiled
-bytecode, as from an installed package (written once to a temporary folder, since the
-environment here may set PYTHONDONTWRITEBYTECODE and k2safety is installed from source).
+the cold k2safety process spends its import time on. For scale, a process that only imports
+pydantic and builds and uses one model is timed too, in the plain set-up. The cold processes run
+with compiled bytecode, as from an installed package (written once to a temporary folder, since
+the environment here may set PYTHONDONTWRITEBYTECODE and k2safety is installed from source).
 ``--python`` runs the cold processes with another interpreter, such as that of a fresh virtual
 environment where only ``pip install .`` was run: a plain install in fact, where pydantic also
 finds fewer installed distributions to look through for plugins than in the development one.
@@ -43,6 +44,8 @@ COLD_CHECK = (
     "'supplements': [{'ingredient': 'MK-7', 'dose': '180 mcg'}]})"
 )
 COLD_PINT = "import pint; pint.UnitRegistry()"
+# The floor for any library whose results are pydantic models: import it, build one model, use it.
+COLD_PYDANTIC = "from pydantic import BaseModel\nclass M(BaseModel):\n    a: int\nM(a=1)"
 # What pint imports whenever it is installed; None in sys.modules makes an import fail.
 OPTIONAL = ("numpy", "dask", "scipy", "babel", "uncertainties")
 PLAIN = f"import sys; sys.modules.update(dict.fromkeys({OPTIONAL!r})); "
@@ -181,6 +184,7 @@ def _report(runs: int) -> None:
             "pint": COLD_PINT,
             "plain check": PLAIN + COLD_CHECK,
             "plain pint": PLAIN + COLD_PINT,
+            "plain pydantic": PLAIN + COLD_PYDANTIC,
         },
         runs,
     )
@@ -190,6 +194,11 @@ def _report(runs: int) -> None:
             f"  {label + ':':21} import k2safety + check one {check * 1000:4.0f} ms, "
             f"import pint + registry {pint * 1000:4.0f} ms: {check / pint:.2f}x (target <= 0.6x)"
         )
+    floor, pint = cold["plain pydantic"], cold["plain pint"]
+    print(
+        f"  {'plain, pydantic alone:':21} import, build and use one model {floor * 1000:4.0f} ms:"
+        f" {floor / pint:.2f}x pint"
+    )
     splits = [_run(SPLIT).stdout.split() for _ in range(max(3, runs // 3))]
     import_ms = statistics.median(float(split[0]) for split in splits) * 1000
     check_ms = statistics.median(float(split[1]) for split in splits) * 1000
