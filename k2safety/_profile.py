@@ -748,15 +748,22 @@ def medication_vitamins(
     A name is searched for the ingredient names of ``terms.toml`` ("Vitamin K2 (MK-7) 100 mcg",
     "phytonadione 5 mg tablet", "cholecalciferol 1000 IU"), and an RxNorm code is looked up in
     the roll-up table (:func:`~k2safety._matching.rxnorm_forms`). Names of one family narrow
-    each other (vitamin K2 and MK-7 are MK-7). With one form, the last amount written after a
-    number in the name that :func:`daily_amount` reads ("100 mcg", "5 mg", "1000 IU", "100 mcg
-    weekly") is its dose a day; otherwise, or with several forms, each form is planned with its
-    dose not stated (screened as present, as a product's row without an amount). Never raises:
-    a name that cannot be read this way is simply not a vitamin.
+    each other (vitamin K2 and MK-7 are MK-7). A bare letter ("K", "D") names no vitamin here:
+    in a medication's text it is as often potassium ("K-Dur", "KCl (K) 20 mEq") or a brand.
+
+    With one form, the amount written in the name is its dose a day only when nothing else in
+    the name could change it (see :func:`_amounts_in`): "100 mcg", "5 mg tablet", "1000 IU
+    weekly", or one amount written twice ("25 mcg (1000 IU)"). Otherwise, or with several
+    forms, each form is planned with its dose not stated (screened as present, as a product's
+    row without an amount): reading the amount of another ingredient, or missing a count or a
+    frequency, would be a guess. Never raises: a name that cannot be read this way is simply
+    not a vitamin.
 
     >>> matches, planned = medication_vitamins("cholecalciferol 1000 IU", None, "D3")
     >>> [(m.name, m.drug_class) for m in matches], planned
     ([('vitamin D3', 'vitamin')], ((<Form.D3: 'D3'>, Fraction(25, 1)),))
+    >>> medication_vitamins("MK-7 500 mcg + magnesium 50 mcg", None, "MK-7")[1][0].most is None
+    True
     """
     named = _vitamins_in(name) if name is not None else ((), None)
     forms = dict(named[0])
@@ -781,61 +788,106 @@ def medication_vitamins(
         )
         for form in kept
     )
-    dose = named[1]
-    if len(kept) == 1 and dose is not None:
-        try:
-            return matches, ((kept[0], daily_amount(kept[0], dose, None)),)
-        except DoseProblem:
-            pass
+    doses = named[1]
+    if len(kept) == 1 and doses:
+        amount = _one_daily_amount(kept[0], doses)
+        if amount is not None:
+            return matches, ((kept[0], amount),)
     return matches, tuple(
         ProductDose(form=form, most=None, least=None, product=given, listed_as="medications")
         for form in kept
     )
 
 
-def _vitamins_in_uncached(text: str) -> tuple[tuple[tuple[Form, str], ...], str | None]:
-    """The forms a medication's text names (each with the words that named it) and the text of
-    the last amount written in it that reads as a dose, if any."""
+def _one_daily_amount(form: Form, doses: tuple[str, ...]) -> Fraction | None:
+    """The amount a day all of ``doses`` give ``form``, if they all read and agree."""
+    amounts = set()
+    for dose in doses:
+        try:
+            amounts.add(daily_amount(form, dose, None))
+        except DoseProblem:
+            return None
+    return amounts.pop() if len(amounts) == 1 else None
+
+
+def _vitamins_in_uncached(text: str) -> tuple[tuple[tuple[Form, str], ...], tuple[str, ...] | None]:
+    """The forms a medication's text names (each with the words that named it), and the
+    amounts written in it (see :func:`_amounts_in`)."""
     terms, firsts, longest = _vitamin_terms()
     folded = text.casefold() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     if _vitamin_hint().search(folded) is None:  # most medications name no vitamin
         return (), None
-    tokens = _TOKENS.findall(folded)
+    tokens = list(_TOKENS.finditer(folded))
+    words = [token[0] for token in tokens]
     found: dict[Form, str] = {}
+    names: list[tuple[int, int]] = []
     start = 0
-    while start < len(tokens):
-        if tokens[start] not in firsts:  # most words start no vitamin's name: one lookup
+    while start < len(words):
+        if words[start] not in firsts:  # most words start no vitamin's name: one lookup
             start += 1
             continue
-        for size in range(min(longest, len(tokens) - start), 0, -1):
-            form = terms.get(tuple(tokens[start : start + size]))
+        for size in range(min(longest, len(words) - start), 0, -1):
+            form = terms.get(tuple(words[start : start + size]))
             if form is not None:
-                after = tokens[start + size] if start + size < len(tokens) else ""
+                after = words[start + size] if start + size < len(words) else ""
                 if after not in _NOT_THE_VITAMIN:
-                    found.setdefault(form, " ".join(tokens[start : start + size]))
+                    found.setdefault(form, " ".join(words[start : start + size]))
+                names.append((tokens[start].start(), tokens[start + size - 1].end()))
                 start += size
                 break
         else:
             start += 1
     if not found:
         return (), None
-    return tuple(found.items()), _last_amount(text)
+    return tuple(found.items()), _amounts_in(folded, names)
 
 
-def _last_amount(text: str) -> str | None:
-    """The last amount in ``text`` that :func:`parse_dose` reads: from a number to the end, or
-    to fewer words ("5 mg" in "5 mg tablet")."""
-    for start in reversed([m.start() for m in _AMOUNT_START.finditer(text)]):
-        tail = text[start:].split()[:8]
-        for size in range(len(tail), 0, -1):
-            candidate = " ".join(tail[:size]).rstrip(").,;")
-            if len(candidate) > MAX_DOSE_TEXT:
-                continue
-            try:
-                parse_dose(candidate)
-            except DoseProblem:
-                continue
-            return candidate
+_DOSAGE_FORM_WORDS = frozenset(
+    {
+        "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps", "softgel",
+        "softgels", "gelcap", "gelcaps", "chewable", "chewables", "gummy", "gummies", "drop",
+        "drops", "liquid", "oral", "orally", "po", "injection", "solution",
+    }
+)  # fmt: skip
+"""Words that may follow the amount in a medication's name without changing it."""
+
+
+def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | None:
+    """Each amount written in ``text``, as :func:`parse_dose` reads it ("5 mg" in "5 mg
+    tablet"); ``None`` if any number outside the vitamins' names (``names``, spans of ``text``)
+    is not an amount ("take 2", "x 2"), or if an amount is followed by anything but another
+    amount or words of a dosage form ("tid", "per 5 days", "+ magnesium")."""
+    starts = [
+        match.start()
+        for match in _AMOUNT_START.finditer(text)
+        if not any(first <= match.start() < last for first, last in names)
+    ]
+    amounts = []
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(text)
+        words = text[start:end].split()
+        read = _amount_at(words)
+        if read is None:
+            return None
+        amount, size = read
+        if any(word.strip("(),.;:") not in _DOSAGE_FORM_WORDS for word in words[size:]):
+            return None
+        amounts.append(amount)
+    return tuple(amounts)
+
+
+def _amount_at(words: list[str]) -> tuple[str, int] | None:
+    """The longest run of ``words`` from the first that :func:`parse_dose` reads, and how many
+    words it took."""
+    for size in range(min(len(words), 8), 0, -1):
+        candidate = " ".join(words[:size]).strip("(),.;:")
+        if len(candidate) > MAX_DOSE_TEXT:
+            continue
+        try:
+            parse_dose(candidate)
+        except DoseProblem:
+            continue
+        return candidate, size
     return None
 
 
@@ -861,6 +913,7 @@ def _vitamin_terms() -> tuple[dict[tuple[str, ...], Form], frozenset[str], int]:
         terms = {
             tuple(_TOKENS.findall(term)): ingredient.form
             for term, ingredient in knowledge().ingredient_terms.items()
+            if len(term) > 1  # a bare "K" or "D": see medication_vitamins
         }
         _vitamin_table = terms, frozenset(run[0] for run in terms if run), max(map(len, terms))
     return _vitamin_table

@@ -83,7 +83,8 @@ def _explain(detail: ErrorDetails, path: str, parent: str) -> str:
     if kind == "string_too_short":
         return "must be non-empty text, got an empty string"
     if kind == "string_too_long":
-        return "is too long; at most 200 characters are accepted"
+        longest = detail.get("ctx", {}).get("max_length")
+        return f"is too long; at most {longest} characters are accepted"
     if kind == "too_long":
         return (
             f"has too many entries; at most {detail.get('ctx', {}).get('max_length')} are accepted"

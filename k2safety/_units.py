@@ -370,6 +370,20 @@ def _shape_problem(text: str, unit_text: str) -> str:
             f"{text!r} separates the digits of its number with {between}; write the number "
             "without separators, e.g. '1000 mcg'"
         )
+    if re.match(r"\s*[/\u2044]\s*\d", unit_text):  # "1/2 mg"; NFKC writes "½" with U+2044
+        return (
+            f"{text!r} gives its amount as a fraction; write it as a decimal number, e.g. "
+            "'0.5 mg' for half a milligram"
+        )
+    several = re.compile(r"\s+(?:per|every|each)\s+(\d+)\s+(day|week)s?\s*$", re.IGNORECASE)
+    several_days = several.search(unit_text)
+    if several_days is not None:
+        count, period = several_days.groups()
+        amount = several.sub("", text.strip())
+        return (
+            f"{text!r} gives a period of several days in words; write the period in the unit, "
+            f"e.g. '{amount}/({count} {period.lower()})'"
+        )
     if re.search(r"[+*^]|\s-|-\s", unit_text):
         return f"{text!r} contains arithmetic; give one amount with one unit, e.g. '180 mcg'"
     if re.search(r"\s", unit_text.split("(")[0]):

@@ -158,6 +158,8 @@ def test_the_json_schema_of_a_report_has_screening_complete() -> None:
         ("Vitamin K2 (as menaquinone-7) 90 mcg daily", Form.MK7, Fraction(90)),
         ("MK-7 0.7 mg weekly", Form.MK7, Fraction(100)),
         ("Vitamin D3 1000 IU (25 mcg) softgel", Form.D3, Fraction(25)),
+        ("Vitamin D3 25 mcg (1000 IU)", Form.D3, Fraction(25)),  # one amount, written twice
+        ("MK-7 100 mcg/d", Form.MK7, Fraction(100)),  # "d" is a day here, not vitamin D
     ],
 )
 def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
@@ -185,6 +187,20 @@ def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
         ("vitamin K", (Form.K,)),
         ("Vitamin K2 mk7 5 mcg/ml", (Form.MK7,)),
         ("menaquinone-7 90 IU", (Form.MK7,)),  # vitamin K has no IU: not a dose
+        # Another ingredient's amount, a count or a frequency beside the amount: reading any
+        # one amount would be a guess.
+        ("Vitamin K2 MK-7 500 mcg + magnesium 50 mcg", (Form.MK7,)),
+        ("MK-7 600 mcg, selenium 55 mcg", (Form.MK7,)),
+        ("K2 MK-7 90 mcg, Calcium 600 mg", (Form.MK7,)),
+        ("Vitamin D3 25 mcg (2000 IU)", (Form.D3,)),  # two amounts that disagree
+        ("MK-7 150 mcg tid", (Form.MK7,)),
+        ("MK-7 100 mcg, 2 capsules daily", (Form.MK7,)),
+        ("Vitamin K2 90 mcg softgel, take 4", (Form.K2,)),
+        ("MK-7 100 mcg x 2", (Form.MK7,)),
+        ("MK-7 500 mcg per 5 days", (Form.MK7,)),
+        # The number that completes the vitamin's name is not also its amount.
+        ("vitamin K 2 mg", (Form.K2,)),
+        ("vitamin K 1 mg", (Form.K1,)),
     ],
 )
 def test_a_vitamin_without_a_readable_dose_is_dose_not_stated(
@@ -220,11 +236,22 @@ def test_vitamin_k_among_the_medications_fires_the_anticoagulant_rule_and_is_nam
         "metformin 500 mg",
         "Vitamin C 500 mg",
         "Dolvexin 100 mcg",
+        # A bare K or D is potassium or a brand as often as a vitamin.
+        "K-Dur 20 mEq",
+        "K-Tab 10 mEq",
+        "potassium chloride (K) 20 mEq",
+        "Calcium + D 600 mg",
     ],
 )
 def test_text_that_names_no_vitamin_plans_none(text: str) -> None:
     assert medication_vitamins(text, None, text) == ((), ())
     assert both_ways({"medications": [text]}).profile.mcg_per_day == {}
+
+
+def test_potassium_with_warfarin_is_no_vitamin_k() -> None:
+    report = both_ways({"medications": ["warfarin 5 mg", "K-Dur 20 mEq"], "supplements": []})
+    assert "K2-VKA" not in report.codes
+    assert report.profile.unrecognized_medications == ("K-Dur 20 mEq",)
 
 
 def test_a_vitamin_code_and_a_name_are_both_read() -> None:

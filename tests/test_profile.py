@@ -358,6 +358,8 @@ REJECTED: list[tuple[Any, str, str]] = [
     ({"medical_supervision": 1}, "medical_supervision", "true or false"),
     ({"medications": ["x"] * 101}, "medications", "at most 100"),
     ({"conditions": ["x" * 201]}, "conditions[0]", "at most 200"),
+    ({"medications": ["x" * 1001]}, "medications[0].name", "at most 1000 characters"),
+    ({"medications": [{"name": "x" * 1001}]}, "medications[0].name", "at most 1000 characters"),
 ]
 
 

@@ -95,6 +95,8 @@ INEXPRESSIBLE: dict[str, Callable[[str, str], bool]] = {
                 "gives a period twice",
                 "how many times but not how often",
                 "is a rate; a row gives",
+                "gives its amount as a fraction",
+                "gives a period of several days in words",
             )
         )
     ),

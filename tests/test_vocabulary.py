@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import k2safety
 from k2safety._knowledge import KnowledgeError, build_knowledge, knowledge, read_data_files
 from k2safety._matching import match_atc, match_name
 from k2safety._text import fold
@@ -121,6 +122,27 @@ def test_every_antiplatelet_is_screened() -> None:
     assert {s.drug_class for s in antiplatelets} == {"screened"}
     names = {s.name for s in antiplatelets}
     assert {"clopidogrel", "prasugrel", "ticagrelor", "dipyridamole", "cilostazol"} <= names
+    assert "aspirin" in names
+
+
+# The single-substance codes of ATC group B01AC in the EMA's ATC code system (the vocabulary's
+# source ema-atc), as docs/profile.md promises them: B01AC30 and B01AC56 are combinations.
+SINGLE_ANTIPLATELET_CODES = [
+    f"B01AC{n:02d}" for n in (*range(1, 12), *range(13, 20), *range(21, 28))
+]
+
+
+@pytest.mark.parametrize("code", SINGLE_ANTIPLATELET_CODES)
+def test_every_single_antiplatelet_code_is_recognized_as_screened(code: str) -> None:
+    report = k2safety.check({"medications": [{"atc": code}]})
+    assert report.profile.unrecognized_medications == ()
+    assert [m.drug_class for m in report.profile.medications[0].matches] == ["screened"]
+
+
+@pytest.mark.parametrize("entry", [{"atc": "B01AC06"}, "acetylsalicylic acid 100 mg", "aspirin"])
+def test_aspirin_is_known_by_its_codes_and_its_inn(entry: object) -> None:
+    (medication,) = k2safety.check({"medications": [entry]}).profile.medications
+    assert [m.substance for m in medication.matches] == ["aspirin"]
 
 
 # --- Provenance ---------------------------------------------------------------------------------
