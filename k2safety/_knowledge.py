@@ -219,6 +219,7 @@ class _TermsFile(_Versioned):
     ingredients: tuple[Ingredient, ...]
     foods: tuple[Food, ...]
     goals: tuple[GoalEntry, ...]
+    instruction_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +267,8 @@ class Knowledge:
     vitamin_k_forms: frozenset[Form]
     k2_forms: frozenset[Form]
     iu_forms: frozenset[Form]
+    instruction_words: frozenset[str]
+    """Words that begin a part of a medication's text without naming a medicine (terms.toml)."""
 
     def threshold(self, name: str) -> Fraction:
         """The exact value of a threshold, by name."""
@@ -345,6 +348,7 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         vitamin_k_forms=frozenset(i.form for i in terms.ingredients if i.vitamin_k),
         k2_forms=frozenset(i.form for i in terms.ingredients if i.k2),
         iu_forms=frozenset(i.form for i in terms.ingredients if i.iu),
+        instruction_words=frozenset(terms.instruction_words),
     )
     _check_citations(kb)
     return kb
@@ -656,6 +660,12 @@ def _check_provenance(substance: Substance, known_sources: set[str]) -> None:
 
 
 def _check_terms(terms: _TermsFile) -> None:
+    for word in terms.instruction_words:
+        _require(
+            word.isalpha() and word == fold(word) and len(word) >= 4,
+            f"instruction word {word!r} must be one folded word of at least four letters "
+            "(shorter words never name a medicine there)",
+        )
     forms = [ingredient.form for ingredient in terms.ingredients]
     _require(sorted(forms) == sorted(Form), f"terms.toml forms {forms} must be {list(Form)}")
     goals = [goal.id for goal in terms.goals]

@@ -44,6 +44,9 @@ class ResolvedMedication:
 
     given: str
     matches: tuple[Match, ...]
+    unrecognized_parts: tuple[str, ...] = ()
+    """Parts of an entry written as a list ("warfarin, Dolvexin 5 mg") that name nothing known,
+    while the rest resolved: reported as not recognized, as a line of their own would be."""
     field: ClassVar[TriggerField] = "medications"
     """The profile field the entry was found in, as a finding's trigger names it."""
 
@@ -279,7 +282,13 @@ def normalize(
     labels = tuple(_label(form, products, kb) for form in k_forms) if k_forms else ()
     resolved = _sorted_medications(medications)
     unrecognized = (
-        tuple(medication.given for medication in resolved if not medication.matches)
+        tuple(
+            part
+            for medication in resolved
+            for part in (
+                medication.unrecognized_parts if medication.matches else (medication.given,)
+            )
+        )
         if resolved
         else ()
     )

@@ -34,7 +34,7 @@ from k2safety import _profile_schema as schema
 from k2safety._caches import text_memo
 from k2safety._errors import ProfileError
 from k2safety._knowledge import decimal_text, knowledge
-from k2safety._matching import Match, match_medication, rxnorm_forms
+from k2safety._matching import Match, match_medication, match_name, rxnorm_forms
 from k2safety._normalized import OtherIngredient, ProductDose, SupplementEntry
 from k2safety._profile_errors import describe, profile_error
 from k2safety._terms import Form, Goal
@@ -892,6 +892,47 @@ def _amount_at(words: list[str]) -> tuple[str, int] | None:
 
 
 _vitamins_in = text_memo("vitamins named in a medication", _vitamins_in_uncached)
+
+
+_LIST_MARK = re.compile(r"\s*[+;,&]\s*")
+"""What separates the parts of a medication entry written as a list."""
+
+
+def unrecognized_parts(text: str) -> tuple[str, ...]:
+    """The parts of a medication's text written as a list that name nothing k2safety knows.
+
+    "metformin + Dolvexin", "warfarin, Dolvexin 5 mg" and "metformin; foobarzol" each name a
+    medicine k2safety does not know beside one it does; the unknown part is reported as a line
+    of its own would be, so that the known part does not hide it. A part that starts with a
+    number, with a word of fewer than four letters, or with a word of ``instruction_words``
+    (terms.toml) says how to take the medicine, not what it is ("Eliquis 5 mg, twice daily",
+    "Vitamin D3 1,000 IU"), and is not reported.
+
+    >>> unrecognized_parts("warfarin, Dolvexin 5 mg"), unrecognized_parts("Eliquis, twice daily")
+    (('Dolvexin 5 mg',), ())
+    """
+    return _parts_not_known(text) if _LIST_MARK.search(text) else ()
+
+
+def _parts_not_known_uncached(text: str) -> tuple[str, ...]:
+    instruction_words = knowledge().instruction_words
+    unknown = []
+    for part in _LIST_MARK.split(text):
+        part = part.strip(" \t()[]")
+        words = _TOKENS.findall(unicodedata.normalize("NFKC", part).casefold())
+        if not words:
+            continue
+        first = words[0]
+        if not first.isalpha() or len(first) < 4 or first in instruction_words:
+            continue
+        if not match_name(part) and not _vitamins_in(part)[0]:
+            unknown.append(part)
+    return tuple(unknown)
+
+
+_parts_not_known = text_memo("unrecognized parts of a medication", _parts_not_known_uncached)
+
+
 _vitamin_table: tuple[dict[tuple[str, ...], Form], frozenset[str], int] | None = None
 _hint: re.Pattern[str] | None = None
 

@@ -31,6 +31,7 @@ from k2safety._profile import (
     medication_vitamins,
     product_rows,
     rxnorm_id,
+    unrecognized_parts,
 )
 from k2safety._terms import Form, Goal
 from k2safety._units import DoseProblem, Period
@@ -152,7 +153,8 @@ def _resolved(
     vitamin_matches, planned = medication_vitamins(name, rxnorm, given)
     if vitamin_matches:
         matches = (*matches, *vitamin_matches)
-    return ResolvedMedication(given=given, matches=matches), planned
+    parts = unrecognized_parts(name) if name is not None and matches else ()
+    return ResolvedMedication(given=given, matches=matches, unrecognized_parts=parts), planned
 
 
 def _text(value: object, longest: int = MAX_TEXT) -> str:

@@ -189,7 +189,6 @@ def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
         ("menaquinone-7 90 IU", (Form.MK7,)),  # vitamin K has no IU: not a dose
         # Another ingredient's amount, a count or a frequency beside the amount: reading any
         # one amount would be a guess.
-        ("Vitamin K2 MK-7 500 mcg + magnesium 50 mcg", (Form.MK7,)),
         ("MK-7 600 mcg, selenium 55 mcg", (Form.MK7,)),
         ("K2 MK-7 90 mcg, Calcium 600 mg", (Form.MK7,)),
         ("Vitamin D3 25 mcg (2000 IU)", (Form.D3,)),  # two amounts that disagree
@@ -210,8 +209,10 @@ def test_a_vitamin_without_a_readable_dose_is_dose_not_stated(
     assert report.profile.mcg_per_day == {}
     assert set(report.profile.dose_not_stated) == set(forms)
     assert report.profile.products == ()  # a medication is not a product's label
-    assert report.profile.unrecognized_medications == ()
-    assert report.profile.medications[0].matches
+    (medication,) = report.profile.medications
+    assert medication.matches
+    # Only another ingredient listed beside the vitamin may be reported, never the entry.
+    assert report.profile.unrecognized_medications == medication.unrecognized_parts
 
 
 def test_vitamin_k_among_the_medications_fires_the_anticoagulant_rule_and_is_named() -> None:
@@ -246,6 +247,64 @@ def test_vitamin_k_among_the_medications_fires_the_anticoagulant_rule_and_is_nam
 def test_text_that_names_no_vitamin_plans_none(text: str) -> None:
     assert medication_vitamins(text, None, text) == ((), ())
     assert both_ways({"medications": [text]}).profile.mcg_per_day == {}
+
+
+def test_another_ingredients_amount_is_not_the_vitamin_s_and_the_ingredient_is_reported() -> None:
+    report = both_ways({"medications": ["Vitamin K2 MK-7 500 mcg + magnesium 50 mcg"]})
+    assert report.profile.mcg_per_day == {}
+    assert report.profile.dose_not_stated == (Form.MK7,)
+    assert report.profile.unrecognized_medications == ("magnesium 50 mcg",)
+    assert not report.screening_complete
+
+
+# --- An entry written as a list: each part screened (outside review, item 3) -------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "unknown"),
+    [
+        ("metformin + Dolvexin", ("Dolvexin",)),
+        ("warfarin, Dolvexin 5 mg", ("Dolvexin 5 mg",)),
+        ("metformin; foobarzol", ("foobarzol",)),
+        ("apixaban & Dolvexin", ("Dolvexin",)),
+        ("Dolvexin (warfarin)", ()),  # parentheses are no list
+        ("warfarin, Dolvexin, foobarzol 1 mg", ("Dolvexin", "foobarzol 1 mg")),
+        ("calcium 600 mg + vitamin D3 400 IU", ("calcium 600 mg",)),
+        ("MK-7 600 mcg, selenium 55 mcg", ("selenium 55 mcg",)),
+    ],
+)
+def test_a_part_of_a_list_that_names_nothing_known_is_reported(
+    entry: str, unknown: tuple[str, ...]
+) -> None:
+    report = both_ways({"medications": [entry], "supplements": [MK7]})
+    assert report.profile.unrecognized_medications == unknown
+    assert report.screening_complete is not unknown
+    assert ("K2-INCOMPLETE-SCREEN" in report.codes) is bool(unknown)
+    (medication,) = report.profile.medications
+    assert medication.unrecognized_parts == unknown
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "Eliquis 5 mg, twice daily",
+        "Metformin ER 500 mg, take with meals",
+        "warfarin 5 mg; at bedtime",
+        "warfarin 5 mg, 1 tablet",
+        "Vitamin D3 1,000 IU",
+        "lisinopril 10 mg, as needed",
+        "Vitamin D3 + K2 (MK-7) 1000 IU / 100 mcg",
+    ],
+)
+def test_a_part_that_says_how_to_take_a_medicine_is_not_reported(entry: str) -> None:
+    report = both_ways({"medications": [entry], "supplements": [MK7]})
+    assert report.profile.unrecognized_medications == ()
+    assert report.screening_complete
+
+
+def test_an_unknown_entry_is_reported_whole_not_by_its_parts() -> None:
+    report = both_ways({"medications": ["Dolvexin, Foobarzol"], "supplements": [MK7]})
+    assert report.profile.unrecognized_medications == ("Dolvexin, Foobarzol",)
 
 
 def test_potassium_with_warfarin_is_no_vitamin_k() -> None:
