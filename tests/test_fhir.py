@@ -157,6 +157,18 @@ def test_value_set_codings_read_as_the_profile_reads_name_and_code() -> None:
 # --- own cases ---------------------------------------------------------------------------------
 
 
+def test_set_aside_reasons_come_most_frequent_first_ties_in_the_order_first_seen() -> None:
+    statuses = ["ended", "completed", "stopped", "cancelled", "stopped", "completed", "stopped"]
+    reading = read_fhir([request(status=status, id=f"o{n}") for n, status in enumerate(statuses)])
+    assert list(reading.set_aside_reasons.items()) == [
+        ("status stopped", 3),
+        ("status completed", 2),
+        ("status ended", 1),
+        ("status cancelled", 1),
+    ]
+    assert reading.set_aside_reasons is not reading.set_aside_reasons  # a new dict each time
+
+
 def test_r5_shapes_statuses_and_a_vitamin_k_administration() -> None:
     reading = read_fhir(own_case("r5-bundle"))
     names = [(m.name, m.atc) for m in reading.profile.medications]

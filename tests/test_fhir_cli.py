@@ -299,6 +299,38 @@ def test_batch_fhir_bad_lines_and_bad_resources_are_error_lines(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
+def test_batch_fhir_compact_lines_are_read_as_spaced_ones_a_key_twice_refused(
+    tmp_path: Path,
+) -> None:
+    """Bulk exports write compact lines, which are classified without the pattern: the same
+    lines with spaces, a Patient line either way, and a key given twice on a compact line."""
+    twice = json.dumps(order("a", "warfarin"), separators=(",", ":")).replace(
+        '"status":"active"', '"status":"stopped","status":"active"'
+    )
+    lines = [
+        '{"resourceType":"Patient","id":"a"}',
+        '{ "resourceType" : "Patient", "id": "a" }',
+        json.dumps(order("a", "warfarin"), separators=(",", ":")),
+        json.dumps(order("a", "digoxin")),
+        twice,
+        '{"resourceType":"Medication\\u0052equest","status":"active"}',
+    ]
+    file = tmp_path / "compact.ndjson"
+    file.write_text("\n".join(lines) + "\n", "utf-8")
+    result = k2safety("batch", "--fhir", file, "--fail-on", "never")
+    assert result.returncode == 3
+    bad_twice, bad_escaped, patient = results(result.stdout)
+    assert (bad_twice["line"], bad_twice["error"]["kind"]) == (5, "not_json")
+    assert bad_twice["error"]["message"] == (
+        "status: is given 2 times; a field may be given only once"
+    )
+    # An escape in the type: not read without parsing, and then a medication resource.
+    assert (bad_escaped["line"], bad_escaped["error"]["kind"]) == (6, "no_patient")
+    assert (patient["patient"], patient["line"], patient["fhir"]["counted"]) == ("a", 3, 2)
+    assert "3 medication resources" in result.stderr
+    assert "2 lines of other types not read" in result.stderr
+
+
 def test_batch_fhir_options_need_fhir(tmp_path: Path) -> None:
     file = ndjson(tmp_path / "x.ndjson", [])
     result = k2safety("batch", file, "--any-order")

@@ -51,11 +51,13 @@ class Bad(Exception):
 class Product:
     """Everything a resource says its medication is, each value once, in the order given."""
 
-    __slots__ = ("absent", "atc", "names", "notes", "rxnorm")
+    __slots__ = ("absent", "atc", "folded", "names", "notes", "rxnorm")
 
     def __init__(self) -> None:
         self.names: dict[str, Source] = {}
         """Each name (text or display), to the field it came from."""
+        self.folded: set[str] = set()
+        """The names case-folded: a name that differs from one of them only in case is not new."""
         self.rxnorm: dict[str, Source] = {}
         self.atc: dict[str, Source] = {}
         self.notes: list[str] = []
@@ -141,7 +143,9 @@ def _concept(value: object, where: str, product: Product) -> None:
     concept = _object(value, where)
     text = concept.get("text")
     if text is not None:  # first: the concept as the record's author wrote it
-        _name(_text(text, f"{where}.text"), (where, None, "text"), product)
+        if not isinstance(text, str):
+            raise Bad(f"{where}.text", f"must be text, got {json_type(text)}")
+        _name(text, (where, None, "text"), product)
     codings = concept.get("coding")
     if codings is None:
         return
@@ -201,7 +205,9 @@ def _name(text: str, source: Source, product: Product) -> None:
             f"{field_path(source)} is longer than {MAX_TEXT} characters; "
             f"its first {len(name)} were read"
         )
-    if name.casefold() not in (known.casefold() for known in product.names):
+    folded = name.casefold()
+    if folded not in product.folded:
+        product.folded.add(folded)
         product.names[name] = source
 
 

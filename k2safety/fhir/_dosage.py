@@ -155,6 +155,8 @@ def daily_dose(resource: Mapping[str, Any], resource_type: str) -> DoseReading:
 
 def dose_text(per_day: Fraction, unit: Unit) -> str:
     """An exact amount a day as dose text the profile reads: "100 mcg/day", "1000 IU/(7 day)"."""
+    if per_day.denominator == 1:  # most doses: what decimal_text() writes of a whole number
+        return f"{per_day.numerator} {unit}/day"
     text = decimal_text(per_day)
     if "/" not in text:
         return f"{text} {unit}/day"

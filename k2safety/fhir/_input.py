@@ -107,10 +107,14 @@ def _not_json(error: json.JSONDecodeError, location: str) -> ProfileError:
     return ProfileError([(location or "(input)", f"is not JSON: {error.msg} ({where})")])
 
 
+_TEXT = (str, bytes, bytearray)
+"""For isinstance() on every item: a tuple of types is checked faster than a union."""
+
+
 def _items(items: Iterable[object], found: Input) -> None:
     """A list of resources or of NDJSON lines (text), or a mix."""
     for number, item in enumerate(items):
-        if isinstance(item, str | bytes | bytearray):
+        if isinstance(item, _TEXT):
             location = f"line {number + 1}"
             if not item.strip():
                 continue

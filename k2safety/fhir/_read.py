@@ -53,6 +53,15 @@ _NOT_HAPPENED = {
     "MedicationDispense": ("notDone", True, "notDone"),
     "MedicationAdministration": ("notGiven", True, "notGiven"),
 }
+# The three above by resource type, looked up once per resource.
+_STATUS_RULES = {
+    kind: (
+        _NOT_TAKEN["orders" if kind in _ORDERS else "events"],
+        _KNOWN["orders" if kind in _ORDERS else "events"],
+        *_NOT_HAPPENED[kind],
+    )
+    for kind in MEDICATION_RESOURCES
+}
 
 
 def read_fhir(
@@ -177,15 +186,14 @@ class _Screen:
 
     def _not_taken(self, item: Found, kind: str) -> str | None:
         resource = item.resource
+        not_taken, known, field, value, reason = _STATUS_RULES[kind]
         status = resource.get("status")
         if status is not None and not isinstance(status, str):
             raise Bad("status", f"must be text, got {json_type(status)}")
-        family = "orders" if kind in _ORDERS else "events"
-        if status in _NOT_TAKEN[family]:
+        if status in not_taken:
             return f"status {status}"
-        if status is not None and status not in _KNOWN[family]:
+        if status is not None and status not in known:
             self._note(item, f"status {status!r} is not known for a {kind}: counted, to be safe")
-        field, value, reason = _NOT_HAPPENED[kind]
         flag = resource.get(field)
         if flag is not None and not isinstance(flag, type(value)):
             raise Bad(field, f"must be {'true or false' if value is True else 'text'}")
@@ -193,7 +201,7 @@ class _Screen:
 
     def _entries(self, item: Found, kind: str, product: Product) -> None:
         medications = product.entries()
-        forms = forms_named(list(product.names))
+        forms = forms_named(product.names)
         if len(forms) == 1:
             form = forms[0]
             dose = daily_dose(item.resource, kind)
@@ -277,15 +285,13 @@ class _Screen:
             "supplements": [entry for entry, _ in supplements],
         }
         try:
-            profile = Profile.model_validate(data)
+            # No two entries are the same medication once validated: their keys differ, and each
+            # value is already as validation leaves it (stripped, codes read by rxnorm_id() and
+            # atc_code(), which give back what they are given).
+            return Profile.model_validate(data)
         except ProfileError as error:
             origins = {"medications": medications, "supplements": supplements}
             problems = [_in_resource(problem, origins) for problem in error.problems]
-        else:
-            unique = tuple(dict.fromkeys(profile.medications))
-            if len(unique) < len(profile.medications):
-                profile = profile.model_copy(update={"medications": unique})
-            return profile
         raise ProfileError(problems)
 
 

@@ -80,6 +80,10 @@ class Resolver:
         """One text per patient, however a reference spells it."""
         if reference in self.patient_urls:
             return self.patient_urls[reference]
+        if reference.startswith("Patient/"):  # as most are written: what _PATIENT would find
+            given = reference[8:]
+            if given and "/" not in given:
+                return given
         match = _PATIENT.search(reference)
         return reference if match is None else match[1]
 

@@ -11,6 +11,7 @@ not forms the profile knows, so such products stay medications.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from k2safety._caches import text_memo
 from k2safety._knowledge import knowledge
@@ -55,9 +56,11 @@ def _forms_uncached(name: str) -> tuple[str, ...]:
 _forms = text_memo("vitamin forms named in a product name", _forms_uncached)
 
 
-def forms_named(names: list[str]) -> tuple[Form, ...]:
+def forms_named(names: Iterable[str]) -> tuple[Form, ...]:
     """Every form named in any of ``names``, each once, in the order first named."""
     found: dict[str, None] = {}
     for name in names:
-        found.update(dict.fromkeys(_forms(name)))
-    return tuple(Form(form) for form in found)
+        forms = _forms(name)
+        if forms:  # most names name none
+            found.update(dict.fromkeys(forms))
+    return tuple(map(Form, found)) if found else ()
