@@ -894,6 +894,11 @@ def _amount_at(words: list[str]) -> tuple[str, int] | None:
 _vitamins_in = text_memo("vitamins named in a medication", _vitamins_in_uncached)
 
 
+def forms_in_text(text: str) -> tuple[Form, ...]:
+    """The vitamin forms a medication's or a product's text names, in the order named."""
+    return tuple(form for form, _ in _vitamins_in(text)[0])
+
+
 _LIST_MARK = re.compile(r"\s*[+;,&]\s*")
 """What separates the parts of a medication entry written as a list."""
 

@@ -736,11 +736,16 @@ def _as_fhir(profile: Profile, draw: st.DataObject) -> list[dict[str, Any]]:
                 "id": f"s{number}",
                 "status": status,
                 "subject": {"reference": "Patient/p"},
-                "medicationCodeableConcept": {"text": supplement.ingredient.value},
+                "medicationCodeableConcept": {"text": _product_name(supplement.ingredient)},
                 dosage_field: [{"timing": timing, "doseAndRate": [{"doseQuantity": dose}]}],
             }
         )
     return resources
+
+
+def _product_name(form: Form) -> str:
+    """A product's name for a form: "MK-7", "vitamin K" (a bare letter names no vitamin)."""
+    return f"vitamin {form.value}" if len(form.value) == 1 else form.value
 
 
 def _once_each(profile: Profile) -> dict[str, Any]:
@@ -817,3 +822,16 @@ def test_absolute_and_versioned_references_find_their_medication() -> None:
         reading = read_fhir([medication, order])
         assert [m.name for m in reading.profile.medications] == ["warfarin 1 mg"], reference
         assert reading.notes == ()
+
+
+@pytest.mark.parametrize("text", ["biscoumacétate d'éthyle", "K-Dur 20 mEq", "Calcium + D 600 mg"])
+def test_a_bare_letter_in_a_product_name_is_no_vitamin_as_in_a_profile(text: str) -> None:
+    resource = {
+        "resourceType": "MedicationRequest",
+        "id": "m",
+        "status": "active",
+        "medicationCodeableConcept": {"text": text},
+    }
+    reading = read_fhir([resource])
+    assert reading.profile.supplements == ()
+    assert k2safety.check(reading.profile) == k2safety.check({"medications": [text]})

@@ -26,7 +26,7 @@ or read with an assumption (:class:`Note`). :func:`profile_from_fhir` returns th
 
 How the package is laid out: ``_input`` finds the resources in what was handed in; ``_concepts``
 reads what a resource's medication is (every coding, contained and referenced Medications);
-``_vitamins`` recognizes vitamin K and D3 products by the profile's ingredient words;
+``_vitamins`` recognizes vitamin K and D products as a medication's text is read;
 ``_dosage`` reads their exact amount a day; ``_references`` finds what references point at and
 which patient the input is about (and, given ``references=``, Medications kept outside the
 input, as a bulk export keeps them); ``_bulk`` groups a bulk export's lines by patient, for
