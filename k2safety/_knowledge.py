@@ -220,6 +220,7 @@ class _TermsFile(_Versioned):
     foods: tuple[Food, ...]
     goals: tuple[GoalEntry, ...]
     instruction_words: tuple[str, ...]
+    dosage_form_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +270,8 @@ class Knowledge:
     iu_forms: frozenset[Form]
     instruction_words: frozenset[str]
     """Words that begin a part of a medication's text without naming a medicine (terms.toml)."""
+    dosage_form_words: frozenset[str]
+    """Words that may follow an amount in a medication's text without changing it (terms.toml)."""
 
     def threshold(self, name: str) -> Fraction:
         """The exact value of a threshold, by name."""
@@ -349,6 +352,7 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         k2_forms=frozenset(i.form for i in terms.ingredients if i.k2),
         iu_forms=frozenset(i.form for i in terms.ingredients if i.iu),
         instruction_words=frozenset(terms.instruction_words),
+        dosage_form_words=frozenset(terms.dosage_form_words),
     )
     _check_citations(kb)
     return kb
@@ -666,6 +670,8 @@ def _check_terms(terms: _TermsFile) -> None:
             f"instruction word {word!r} must be one folded word of at least four letters "
             "(shorter words never name a medicine there)",
         )
+    for word in terms.dosage_form_words:
+        _require(word.isalpha() and word == fold(word), f"dosage form word {word!r}: one word")
     forms = [ingredient.form for ingredient in terms.ingredients]
     _require(sorted(forms) == sorted(Form), f"terms.toml forms {forms} must be {list(Form)}")
     goals = [goal.id for goal in terms.goals]

@@ -842,26 +842,17 @@ def _vitamins_in_uncached(text: str) -> tuple[tuple[tuple[Form, str], ...], tupl
     return tuple(found.items()), _amounts_in(folded, names)
 
 
-_DOSAGE_FORM_WORDS = frozenset(
-    {
-        "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps", "softgel",
-        "softgels", "gelcap", "gelcaps", "chewable", "chewables", "gummy", "gummies", "drop",
-        "drops", "liquid", "oral", "orally", "po", "injection", "solution",
-    }
-)  # fmt: skip
-"""Words that may follow the amount in a medication's name without changing it."""
-
-
 def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | None:
     """Each amount written in ``text``, as :func:`parse_dose` reads it ("5 mg" in "5 mg
     tablet"); ``None`` if any number outside the vitamins' names (``names``, spans of ``text``)
     is not an amount ("take 2", "x 2"), or if an amount is followed by anything but another
-    amount or words of a dosage form ("tid", "per 5 days", "+ magnesium")."""
+    amount or ``dosage_form_words`` (terms.toml): "tid", "per 5 days", "+ magnesium"."""
     starts = [
         match.start()
         for match in _AMOUNT_START.finditer(text)
         if not any(first <= match.start() < last for first, last in names)
     ]
+    form_words = knowledge().dosage_form_words
     amounts = []
     for number, start in enumerate(starts):
         end = starts[number + 1] if number + 1 < len(starts) else len(text)
@@ -870,7 +861,7 @@ def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | No
         if read is None:
             return None
         amount, size = read
-        if any(word.strip("(),.;:") not in _DOSAGE_FORM_WORDS for word in words[size:]):
+        if any(word.strip("(),.;:") not in form_words for word in words[size:]):
             return None
         amounts.append(amount)
     return tuple(amounts)

@@ -298,6 +298,21 @@ BROKEN: list[tuple[str, Mutation, str]] = [
         "code 11289 is listed for warfarin and acenocoumarol",
     ),
     (
+        "an instruction word too short to matter",
+        lambda raw: raw["terms"]["instruction_words"].append("as"),
+        "instruction word 'as' must be one folded word of at least four letters",
+    ),
+    (
+        "an instruction word not folded",
+        lambda raw: raw["terms"]["instruction_words"].append("Daily"),
+        "instruction word 'Daily' must be one folded word",
+    ),
+    (
+        "a dosage form word of two words",
+        lambda raw: raw["terms"]["dosage_form_words"].append("soft gel"),
+        "dosage form word 'soft gel': one word",
+    ),
+    (
         "RxNorm id that is not digits",
         lambda raw: raw["vocabulary"]["substances"][0]["rxnorm"].append("RX1"),
         "not all digits",
