@@ -890,19 +890,19 @@ def forms_in_text(text: str) -> tuple[Form, ...]:
     return tuple(form for form, _ in _vitamins_in(text)[0])
 
 
-_LIST_MARK = re.compile(r"\s*[+;,&]\s*")
+_LIST_MARK = re.compile(r"\s*[+;,&]\s*|\s+with\s+", re.IGNORECASE)
 """What separates the parts of a medication entry written as a list."""
 
 
 def unrecognized_parts(text: str) -> tuple[str, ...]:
     """The parts of a medication's text written as a list that name nothing k2safety knows.
 
-    "metformin + Dolvexin", "warfarin, Dolvexin 5 mg" and "metformin; foobarzol" each name a
-    medicine k2safety does not know beside one it does; the unknown part is reported as a line
+    "metformin + Dolvexin", "warfarin, Dolvexin 5 mg", "metformin; foobarzol" and "Dolvexin
+    with vitamin K2" each name a medicine k2safety does not know beside one it does; the unknown part is reported as a line
     of its own would be, so that the known part does not hide it. A part that starts with a
     number, with a word of fewer than four letters, or with a word of ``instruction_words``
     (terms.toml) says how to take the medicine, not what it is ("Eliquis 5 mg, twice daily",
-    "Vitamin D3 1,000 IU"), and is not reported.
+    "metformin with meals", "Vitamin D3 1,000 IU"), and is not reported.
 
     >>> unrecognized_parts("warfarin, Dolvexin 5 mg"), unrecognized_parts("Eliquis, twice daily")
     (('Dolvexin 5 mg',), ())

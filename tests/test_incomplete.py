@@ -21,7 +21,12 @@ from pydantic import ValidationError
 
 import k2safety
 from k2safety import Form, Profile, ProfileError, Report
-from k2safety._profile import MAX_MEDICATION_TEXT, MAX_TEXT, medication_vitamins
+from k2safety._profile import (
+    MAX_MEDICATION_TEXT,
+    MAX_TEXT,
+    medication_vitamins,
+    unrecognized_parts,
+)
 
 MK7 = {"ingredient": "MK-7", "dose": "180 mcg"}
 # A pack name as long as the longest RxNorm pack names (273 characters), in their style.
@@ -271,6 +276,7 @@ def test_another_ingredients_amount_is_not_the_vitamin_s_and_the_ingredient_is_r
         ("warfarin, Dolvexin, foobarzol 1 mg", ("Dolvexin", "foobarzol 1 mg")),
         ("calcium 600 mg + vitamin D3 400 IU", ("calcium 600 mg",)),
         ("MK-7 600 mcg, selenium 55 mcg", ("selenium 55 mcg",)),
+        ("Dolvexin with vitamin K2 90 mcg", ("Dolvexin",)),
     ],
 )
 def test_a_part_of_a_list_that_names_nothing_known_is_reported(
@@ -293,6 +299,8 @@ def test_a_part_of_a_list_that_names_nothing_known_is_reported(
         "warfarin 5 mg, 1 tablet",
         "Vitamin D3 1,000 IU",
         "lisinopril 10 mg, as needed",
+        "Metformin 500 mg with meals",
+        "warfarin 5 mg WITH dinner",
         "Vitamin D3 + K2 (MK-7) 1000 IU / 100 mcg",
     ],
 )
@@ -300,6 +308,11 @@ def test_a_part_that_says_how_to_take_a_medicine_is_not_reported(entry: str) -> 
     report = both_ways({"medications": [entry], "supplements": [MK7]})
     assert report.profile.unrecognized_medications == ()
     assert report.screening_complete
+
+
+def test_with_separates_parts_only_as_a_word_of_its_own() -> None:
+    assert unrecognized_parts("warfarin Withania 300 mg") == ()
+    assert unrecognized_parts("warfarin with Withania 300 mg") == ("Withania 300 mg",)
 
 
 def test_an_unknown_entry_is_reported_whole_not_by_its_parts() -> None:
