@@ -898,8 +898,9 @@ def unrecognized_parts(text: str) -> tuple[str, ...]:
     """The parts of a medication's text written as a list that name nothing k2safety knows.
 
     "metformin + Dolvexin", "warfarin, Dolvexin 5 mg", "metformin; foobarzol" and "Dolvexin
-    with vitamin K2" each name a medicine k2safety does not know beside one it does; the unknown part is reported as a line
-    of its own would be, so that the known part does not hide it. A part that starts with a
+    with vitamin K2" each name a medicine k2safety does not know beside one it does; the
+    unknown part is reported as a line of its own would be, so that the known part does not
+    hide it. A part that starts with a
     number, with a word of fewer than four letters, or with a word of ``instruction_words``
     (terms.toml) says how to take the medicine, not what it is ("Eliquis 5 mg, twice daily",
     "metformin with meals", "Vitamin D3 1,000 IU"), and is not reported.

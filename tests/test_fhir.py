@@ -835,3 +835,340 @@ def test_a_bare_letter_in_a_product_name_is_no_vitamin_as_in_a_profile(text: str
     reading = read_fhir([resource])
     assert reading.profile.supplements == ()
     assert k2safety.check(reading.profile) == k2safety.check({"medications": [text]})
+
+
+# --- no silent pass: what cannot be read is reported, never dropped ------------------------------
+
+SNOMED = "http://snomed.info/sct"
+NDC = "http://hl7.org/fhir/sid/ndc"
+
+
+def _screen(reading: FhirReading) -> k2safety.Report:
+    """The reading's profile screened with vitamin K2 planned."""
+    return k2safety.check(with_vitamin_k(reading.profile))
+
+
+def _incomplete(reading: FhirReading, *unrecognized: str) -> None:
+    """The screen of ``reading`` with vitamin K2 planned is incomplete, for ``unrecognized``."""
+    report = _screen(reading)
+    assert report.profile.unrecognized_medications == unrecognized
+    assert report.screening_complete is False
+    assert "K2-INCOMPLETE-SCREEN" in report.codes
+
+
+@pytest.mark.parametrize(
+    ("coding", "label"),
+    [
+        ({"system": SNOMED, "code": "372756006"}, "SNOMED CT 372756006"),
+        ({"system": NDC, "code": "00056-0172-70"}, "NDC 00056-0172-70"),
+        ({"system": "urn:oid:2.16.840.1.113883.6.69", "code": "0056-0172"}, "NDC 0056-0172"),
+        ({"system": "urn:oid:2.16.840.1.113883.6.96", "code": 372756006}, "SNOMED CT 372756006"),
+        ({"system": "http://example.org/drugs", "code": "X 1"}, "http://example.org/drugs X 1"),
+        ({"code": "372756006"}, "code 372756006"),
+    ],
+)
+def test_a_medication_named_only_by_a_code_not_read_is_not_recognized(
+    coding: dict[str, Any], label: str
+) -> None:
+    reading = read_fhir(bundle(request({"coding": [coding]}, id="m1")))
+    assert reading.counted == 1
+    assert reading.set_aside == ()
+    assert [m.name for m in reading.profile.medications] == [label]
+    (note,) = reading.notes
+    assert note.id == "m1"
+    assert f"names its medication only by {label}, a code k2safety does not read" in note.text
+    assert f"listed as the medication {label!r}, which is not recognized" in note.text
+    _incomplete(reading, label)
+
+
+def test_a_code_not_read_names_a_resource_set_aside() -> None:
+    stopped = request({"coding": [{"system": SNOMED, "code": "372756006"}]}, status="stopped")
+    (entry,) = read_fhir(stopped).set_aside
+    assert (entry.reason, entry.medication) == ("status stopped", "SNOMED CT 372756006")
+
+
+def test_a_reference_to_nothing_is_not_recognized() -> None:
+    order = request(medicationReference={"reference": "Medication/w"})
+    del order["medicationCodeableConcept"]
+    reading = read_fhir(order)
+    assert reading.counted == 1
+    assert [m.name for m in reading.profile.medications] == ["Medication/w (not in the input)"]
+    assert (
+        "only by a reference to 'Medication/w', which points at nothing" in reading.notes[-1].text
+    )
+    _incomplete(reading, "Medication/w (not in the input)")
+    # A Medication that is found but names nothing itself is a medication not named.
+    empty = {"resourceType": "Medication", "id": "w"}
+    reading = read_fhir([empty, order])
+    _incomplete(reading, "MedicationRequest order (no medication named)")
+
+
+@pytest.mark.parametrize(
+    "medication",
+    [
+        {"medicationCodeableConcept": {}},
+        {"medicationCodeableConcept": {"text": "  ", "coding": []}},
+        {"medicationCodeableConcept": {"coding": [{"system": SNOMED}]}},
+        {"medicationCodeableConcept": {"coding": [{"system": SNOMED, "code": " "}]}},
+        {"medicationReference": {"display": ""}},
+        {"medication": {}},
+    ],
+)
+def test_a_resource_that_names_no_medication_is_not_recognized(
+    medication: dict[str, Any],
+) -> None:
+    order = {**request(id="m1"), **medication}
+    if "medicationCodeableConcept" not in medication:
+        del order["medicationCodeableConcept"]
+    reading = read_fhir(order)
+    assert reading.counted == 1
+    assert reading.set_aside == ()
+    assert "names no medication: no code, text, display or reference" in reading.notes[-1].text
+    _incomplete(reading, "MedicationRequest m1 (no medication named)")
+    del order["id"]
+    _incomplete(read_fhir(order), "MedicationRequest (no medication named)")
+    # Not taken, it is set aside as before: nothing is taken that could not be read.
+    order["status"] = "completed"
+    (entry,) = read_fhir(order).set_aside
+    assert (entry.reason, entry.medication) == ("status completed", None)
+
+
+@pytest.mark.parametrize(
+    ("change", "label"),
+    [
+        (
+            {"id": "warfarin", "medicationCodeableConcept": {}},
+            "MedicationRequest (no medication named)",
+        ),
+        (
+            {
+                "medicationCodeableConcept": {
+                    "coding": [{"system": "http://x.org/warfarin", "code": "1"}]
+                }
+            },
+            "MedicationRequest (medication not read)",
+        ),
+        (
+            {"medicationCodeableConcept": {"coding": [{"code": "Vitamin K2 MK-7"}]}},
+            "MedicationRequest (medication not read)",
+        ),
+        (
+            {"medicationCodeableConcept": {"coding": [{"code": "x" * 300}]}},
+            "MedicationRequest (medication not read)",
+        ),
+    ],
+)
+def test_a_label_that_would_name_a_medicine_is_replaced_by_a_plain_one(
+    change: dict[str, Any], label: str
+) -> None:
+    """An id, a URL or a code of the input could spell a medicine or a vitamin: a label made of
+    them would be "recognized" as what it spells, and the screen would read complete."""
+    reading = read_fhir(request(**change))
+    _incomplete(reading, label)
+
+
+def test_the_plain_labels_name_nothing() -> None:
+    from k2safety._matching import match_medication
+    from k2safety._profile import forms_in_text
+    from k2safety.fhir import MEDICATION_RESOURCES
+
+    plain = [
+        f"{kind} ({what})"
+        for kind in MEDICATION_RESOURCES
+        for what in ("medication not read", "no medication named")
+    ]
+    plain += [
+        "medications not read: an item of the request is an OperationOutcome",
+        "medications not read: an item of the request failed",
+        "medications not read: the input is an OperationOutcome",
+        "medications not read: a search bundle reports a problem with its search",
+        "medications not read: a search bundle has a next page of search results",
+        "medications not read: 56 more search matches than a bundle holds",
+    ]
+    for text in plain:
+        assert match_medication(text, None, None) == (), text
+        assert forms_in_text(text) == (), text
+
+
+def _outcome(code: str = "timeout", severity: str = "error") -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": "the server gave up"}],
+    }
+
+
+def _hook(prefetch: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "hook": "patient-view",
+        "hookInstance": "h1",
+        "context": {"patientId": "p1"},
+        "prefetch": prefetch,
+    }
+
+
+def test_a_failed_prefetch_is_medications_not_read() -> None:
+    reading = read_fhir(_hook({"medicationRequests": _outcome(), "statements": bundle()}))
+    label = "medications not read: prefetch.medicationRequests is an OperationOutcome (timeout)"
+    _incomplete(reading, label)
+    (note,) = reading.notes
+    assert (note.resource_type, note.location) == (
+        "OperationOutcome",
+        "prefetch.medicationRequests",
+    )
+    assert "(timeout): 'the server gave up', not the data asked for" in note.text
+    assert reading.other_resources == 1
+    # Wrapped as CDS Hooks 1.0 drafts did, inside context, or as the whole input.
+    wrapped = {"response": {"status": "200 OK"}, "resource": _outcome("too-costly")}
+    reading = read_fhir({"context": {"prefetch": {"meds": wrapped}}})
+    _incomplete(
+        reading,
+        "medications not read: context.prefetch.meds.resource is an OperationOutcome (too-costly)",
+    )
+    failed = {"response": {"status": "504 Gateway Timeout"}}
+    _incomplete(
+        read_fhir(_hook({"meds": failed})),
+        "medications not read: prefetch.meds failed (504 Gateway Timeout)",
+    )
+    _incomplete(
+        read_fhir(json.dumps(_outcome("not-found"))),
+        "medications not read: the input is an OperationOutcome (not-found)",
+    )
+    # A prefetch key (or an issue code) that spells a medicine gives the plain label.
+    _incomplete(
+        read_fhir(_hook({"warfarin": _outcome()})),
+        "medications not read: an item of the request is an OperationOutcome",
+    )
+    # Given as null, the client has no such data: nothing is missing.
+    assert _screen(read_fhir(_hook({"medicationRequests": None}))).screening_complete
+
+
+def _searchset(*resources: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
+        **fields,
+    }
+
+
+def test_a_search_cut_short_is_medications_not_read() -> None:
+    warfarin = request()
+    medication = {"resourceType": "Medication", "id": "m", "code": {"text": "warfarin"}}
+    short = _searchset(warfarin, total=57)
+    short["entry"].append({"resource": medication, "search": {"mode": "include"}})
+    reading = read_fhir(short)
+    _incomplete(reading, "medications not read: 56 more MedicationRequests than the bundle holds")
+    assert reading.profile.medications[0].name == "Warfarin Sodium 5 MG"
+    (note,) = reading.notes
+    assert (note.resource_type, note.location, note.index) == ("Bundle", "", 0)
+    assert note.text.startswith("the bundle is a search of total 57; it holds 1 of them")
+    paged = _searchset(warfarin, link=[{"relation": "next", "url": "http://x.org/p2"}])
+    reading = read_fhir(_hook({"medicationRequests": paged}))
+    label = (
+        "medications not read: the bundle at prefetch.medicationRequests has a next page of "
+        "search results"
+    )
+    _incomplete(reading, label)
+    assert "links to the next ('http://x.org/p2')" in reading.notes[0].text
+    both = _searchset(warfarin, total=2, link=[{"relation": "next", "url": "http://x.org/p2"}])
+    _incomplete(
+        read_fhir(both), "medications not read: 1 more MedicationRequest than the bundle holds"
+    )
+    # Complete: as many matches as the total, and no next page.
+    whole = _searchset(warfarin, total=1, link=[{"relation": "self", "url": "http://x.org/p1"}])
+    reading = read_fhir(whole)
+    assert reading.notes == ()
+    assert _screen(reading).screening_complete
+
+
+def test_a_search_that_reports_a_problem_is_medications_not_read() -> None:
+    problem = _searchset(request())
+    problem["entry"].append({"resource": _outcome("too-costly"), "search": {"mode": "outcome"}})
+    reading = read_fhir(problem)
+    _incomplete(
+        reading, "medications not read: the bundle reports a problem with its search (too-costly)"
+    )
+    # An outcome whose issues are all information says nothing is missing: a note only.
+    problem["entry"][-1]["resource"] = _outcome("informational", "information")
+    reading = read_fhir(problem)
+    assert _screen(reading).screening_complete
+    (note,) = reading.notes
+    assert note.text == (
+        "the search reports (informational): 'the server gave up' as information only"
+    )
+    # An OperationOutcome in a collection is only another resource.
+    reading = read_fhir(bundle(request(), _outcome()))
+    assert (reading.notes, reading.other_resources) == ((), 1)
+
+
+def test_a_bundle_entry_without_a_resource_is_noted() -> None:
+    data = bundle(request())
+    data["entry"] += [{"resource": None}, {"fullUrl": "urn:x", "request": {"method": "DELETE"}}]
+    reading = read_fhir(data)
+    assert [(n.resource_type, n.text) for n in reading.notes] == [
+        ("Bundle", "entry[1] holds no resource: skipped"),
+        ("Bundle", "entry[2] holds no resource (a DELETE request): skipped"),
+    ]
+    assert reading.counted == 1
+
+
+def _nested(resource: dict[str, Any], depth: int) -> dict[str, Any]:
+    for _ in range(depth):
+        resource = {"resourceType": "Bundle", "entry": [{"resource": resource}]}
+    return resource
+
+
+def test_input_nested_too_deeply_is_a_profile_error_never_a_recursion_error() -> None:
+    for data in (_nested(request(), 1000), _nested(request(), 70)):
+        with pytest.raises(ProfileError, match="is nested too deeply to read") as caught:
+            read_fhir(data)
+        ((path, _),) = caught.value.problems
+        assert path == ".".join(["entry[0].resource"] * 64)  # the 65th Bundle
+    # As JSON text too deep to parse, and as text that parses but nests too deeply.
+    text = '{"resourceType": "Bundle", "entry": [{"resource": ' * 1000 + "{}" + "}]}" * 1000
+    with pytest.raises(ProfileError, match=r"\(input\): is nested too deeply to read"):
+        read_fhir(text)
+    with pytest.raises(ProfileError, match=r"entry.*: is nested too deeply to read"):
+        read_fhir(json.dumps(_nested(request(), 70)))
+    cycle: dict[str, Any] = {"resourceType": "Bundle", "entry": []}
+    cycle["entry"].append({"resource": cycle})
+    with pytest.raises(ProfileError, match="is nested too deeply to read"):
+        read_fhir(cycle)
+    lists: Any = request()
+    for _ in range(1000):
+        lists = [lists]
+    with pytest.raises(ProfileError, match=r"context.medications.*is nested too deeply"):
+        read_fhir({"context": {"medications": lists}})
+    wrapped: Any = request()
+    for _ in range(1000):
+        wrapped = {"resource": wrapped}
+    with pytest.raises(ProfileError, match=r"prefetch.meds.resource.*is nested too deeply"):
+        read_fhir({"prefetch": {"meds": wrapped}})
+    # As deep as real input goes, it reads.
+    assert read_fhir(_nested(request(), 60)).counted == 1
+
+
+def test_a_dose_whose_unit_and_code_disagree_is_not_stated() -> None:
+    quantity = {"value": 100, "unit": "ug", "system": UCUM, "code": "mg"}
+    reading = read_fhir(_vitamin([{"doseAndRate": [{"doseQuantity": quantity}]}]))
+    (product,) = reading.profile.supplements
+    assert isinstance(product, k2safety.Product)
+    assert "gives its unit as 'ug' and its code as 'mg', which disagree" in reading.notes[-1].text
+    # The same unit written two ways agrees; so does a unit in words.
+    for unit in ("mcg", "µg", "micrograms (ug)"):
+        agreeing = {**quantity, "unit": unit, "code": "ug"}
+        dosage = {"doseAndRate": [{"doseQuantity": agreeing}]}
+        assert profile_from_fhir(_vitamin([dosage])).supplements[0].mcg_per_day == 100
+
+
+def test_another_dose_in_a_later_dose_and_rate_is_noted() -> None:
+    first = {"doseQuantity": {"value": 100, "code": "ug"}}
+    other = {"doseQuantity": {"value": 500, "code": "ug"}}
+    reading = read_fhir(_vitamin([{"doseAndRate": [first, other]}]))
+    assert reading.profile.supplements[0].mcg_per_day == 100
+    assert (
+        "dosageInstruction[0].doseAndRate[1].doseQuantity gives another dose than "
+        "dosageInstruction[0].doseAndRate[0].doseQuantity: only the first was read"
+    ) in [note.text for note in reading.notes]
+    same = read_fhir(_vitamin([{"doseAndRate": [first, dict(first)]}]))
+    assert not any("another dose" in note.text for note in same.notes)

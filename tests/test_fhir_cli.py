@@ -106,6 +106,59 @@ def test_check_fhir_warfarin_and_vitamin_k_without_a_dose_is_critical(tmp_path: 
     assert "dose not stated" in result.stdout.split("\n\n")[0]
 
 
+def test_check_fhir_a_medication_coded_only_in_snomed_is_not_a_clean_screen(
+    tmp_path: Path,
+) -> None:
+    """Warfarin coded only in SNOMED CT, which k2safety does not read, with MK-7: once set
+    aside as naming no medication (exit 0, a clean screen); now a medication not recognized."""
+    snomed = order(
+        "a",
+        "x",
+        id="w1",
+        medicationCodeableConcept={
+            "coding": [{"system": "http://snomed.info/sct", "code": "372756006"}]
+        },
+    )
+    file = ndjson(tmp_path / "p.ndjson", [snomed, vitamin_k("a")])
+    result = k2safety("check", "--fhir", file)
+    assert result.returncode == 1, result.stderr
+    assert "WARNING  K2-INCOMPLETE-SCREEN" in result.stdout
+    head = " ".join(result.stdout.split("\n\n")[0].split())
+    assert "2 medication resources counted, 0 set aside" in head
+    assert "MedicationRequest/w1 (line 1): names its medication only by SNOMED CT 372756006" in head
+    document = json.loads(k2safety("check", "--fhir", file, "--format", "json").stdout)
+    assert document["screening_complete"] is False
+    assert document["profile"]["unrecognized_medications"] == ["SNOMED CT 372756006"]
+
+
+def test_check_fhir_a_failed_prefetch_is_not_a_clean_screen(tmp_path: Path) -> None:
+    request = {
+        "hook": "patient-view",
+        "context": {"patientId": "a"},
+        "prefetch": {
+            "medicationRequests": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "timeout"}],
+            },
+            "medicationStatements": {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [{"resource": vitamin_k("a")}],
+            },
+        },
+    }
+    file = tmp_path / "hook.json"
+    file.write_text(json.dumps(request), "utf-8")
+    result = k2safety("check", "--fhir", file, "--format", "json")
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["profile"]["unrecognized_medications"] == [
+        "medications not read: prefetch.medicationRequests is an OperationOutcome (timeout)"
+    ]
+    (note,) = (n for n in document["fhir"]["notes"] if n["resource_type"] == "OperationOutcome")
+    assert note["location"] == "prefetch.medicationRequests"
+
+
 def test_check_fhir_needs_a_patient_for_several_and_takes_one(tmp_path: Path) -> None:
     file = ndjson(tmp_path / "two.ndjson", [order("a", "warfarin"), order("b", "metformin")])
     result = k2safety("check", "--fhir", file)
@@ -269,10 +322,16 @@ def test_batch_fhir_resolves_medication_references(tmp_path: Path) -> None:
     result = k2safety("batch", "--fhir", both)
     assert result.returncode == 2, result.stderr
     assert "1 Medication or Substance lines held" in result.stderr
-    # Without it, the reference points at nothing: the order names no medication, set aside.
+    # Without it, the reference points at nothing: the order counts, as a medication not
+    # recognized (never set aside), and the screen with vitamin K planned is incomplete.
     alone = k2safety("batch", "--fhir", requests)
     (line,) = results(alone.stdout)
-    assert line["fhir"]["set_aside_reasons"] == {"names no medication": 1}
+    assert line["fhir"]["set_aside_reasons"] == {}
+    assert line["fhir"]["counted"] == 2
+    report = line["report"]
+    assert report["profile"]["unrecognized_medications"] == ["Medication/w (not in the input)"]
+    assert report["screening_complete"] is False
+    assert "K2-INCOMPLETE-SCREEN" in [finding["code"] for finding in report["findings"]]
 
 
 def test_batch_fhir_bad_lines_and_bad_resources_are_error_lines(tmp_path: Path) -> None:

@@ -255,6 +255,52 @@ async def test_missing_prefetch_is_fetched_from_a_configured_fhir_server(
         assert "answered 401" in outcome(refused)
 
 
+async def test_a_failed_prefetch_is_an_incomplete_screen_not_a_clean_one(
+    app: Any, keys: Keys
+) -> None:
+    """A prefetch the client could not get comes as an OperationOutcome: the patient's
+    medications are unknown, so the K2 order's screen must not read as complete."""
+    body = hook_request(orders=(k2_order(),), statements=None)
+    body["prefetch"]["medicationRequests"] = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout"}],
+    }
+    response = await post_hook(app, keys, ORDER_SIGN, body)
+    assert response.status_code == 200, response.text
+    cards = {card["source"]["topic"]["code"]: card for card in response.json()["cards"]}
+    assert cards["K2-INCOMPLETE-SCREEN"]["indicator"] == "warning"
+
+
+async def test_a_search_page_on_another_server_is_not_fetched_and_not_forgotten(
+    tmp_path: Path, keys: Keys
+) -> None:
+    def answer(handler: Any) -> tuple[int, Any]:
+        if handler.path.startswith("/fhir/MedicationRequest?patient=p1"):
+            page = bundle(k2_statement())
+            page["link"] = [{"relation": "next", "url": "http://elsewhere.example/fhir/p2"}]
+            return 200, page
+        if handler.path.startswith("/fhir/MedicationStatement?patient=p1"):
+            return 200, bundle()
+        return 404, {"resourceType": "OperationOutcome"}
+
+    with json_server(answer) as (server, seen):
+        app = make_app(config(tmp_path, keys, fhir_servers=(f"{server}/fhir",)))
+        body = hook_request("patient-view", prefetch=False)
+        body["fhirServer"] = f"{server}/fhir"
+        body["fhirAuthorization"] = {
+            "access_token": "fhir-token-123",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "k2safety",
+        }
+        response = await post_hook(app, keys, PATIENT_VIEW, body)
+    assert response.status_code == 200, response.text
+    assert len(seen) == 2  # the page elsewhere is never asked for
+    codes = [card["source"]["topic"]["code"] for card in response.json()["cards"]]
+    assert "K2-INCOMPLETE-SCREEN" in codes
+
+
 async def test_a_fhir_server_not_in_the_config_is_never_queried(tmp_path: Path, keys: Keys) -> None:
     with json_server(_fhir_answer) as (server, seen):
         app = make_app(config(tmp_path, keys))

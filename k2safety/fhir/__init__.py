@@ -23,8 +23,12 @@
 :func:`read_fhir` returns a :class:`FhirReading`: the :class:`~k2safety.Profile` to screen, and
 an account of every medication resource that was set aside (:class:`SetAside`, with its reason)
 or read with an assumption (:class:`Note`). :func:`profile_from_fhir` returns the profile alone.
+Nothing passes silently: a medication that counts but cannot be read (named only by a SNOMED CT
+code, say), and medications the input shows it lacks (a failed prefetch, a search cut short),
+are listed as medications not recognized, so that the screen does not read complete.
 
-How the package is laid out: ``_input`` finds the resources in what was handed in; ``_concepts``
+How the package is laid out: ``_input`` finds the resources in what was handed in, and the gaps
+it shows (a failed prefetch, a search cut short); ``_concepts``
 reads what a resource's medication is (every coding, contained and referenced Medications);
 ``_vitamins`` recognizes vitamin K and D products as a medication's text is read;
 ``_dosage`` reads their exact amount a day; ``_references`` finds what references point at and

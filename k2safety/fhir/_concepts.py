@@ -10,6 +10,11 @@ that points at nothing in the input still has its ``display``.
 Of every coding, an RxNorm code becomes ``{"rxnorm": code}``, an ATC code ``{"atc": code}`` (both
 checked by the profile's own functions), and every text and display a name. Other code systems
 (NDC, SNOMED CT) count by their display. A code given as a JSON number is read as its text.
+
+What cannot be read is kept for the reader to report: the first code of another system
+(:attr:`Product.other`, named as :func:`code_label` names it) and the first reference that
+points at nothing (:attr:`Product.unresolved`), so that a medication named only so is listed as
+not recognized, never dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ from k2safety._errors import json_type
 from k2safety._profile import MAX_TEXT, EntryProblem, atc_code, rxnorm_id
 from k2safety._reader import _WHITE_SPACE as WHITE_SPACE
 
-__all__ = ["Bad", "Product", "Resolve", "Source", "field_path", "product_of", "reference_tail"]
+__all__ = [
+    "Bad",
+    "Product",
+    "Resolve",
+    "Source",
+    "code_label",
+    "field_path",
+    "product_of",
+    "reference_tail",
+]
 
 RXNORM = frozenset(
     {"http://www.nlm.nih.gov/research/umls/rxnorm", "urn:oid:2.16.840.1.113883.6.88"}
@@ -30,6 +44,13 @@ RXNORM = frozenset(
 ATC = frozenset({"http://www.whocc.no/atc", "urn:oid:2.16.840.1.113883.6.73"})
 IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 """The IPS code system that says a list is empty or unknown ("no-medication-info")."""
+SYSTEM_NAMES = {
+    "http://snomed.info/sct": "SNOMED CT",
+    "urn:oid:2.16.840.1.113883.6.96": "SNOMED CT",
+    "http://hl7.org/fhir/sid/ndc": "NDC",
+    "urn:oid:2.16.840.1.113883.6.69": "NDC",
+}
+"""The well-known names of code systems whose codes are not read, for a code's label."""
 
 Source = tuple[str, int | None, str]
 """Where a value was found, formatted only when needed (:func:`field_path`): the concept's path, the
@@ -51,7 +72,7 @@ class Bad(Exception):
 class Product:
     """Everything a resource says its medication is, each value once, in the order given."""
 
-    __slots__ = ("absent", "atc", "folded", "names", "notes", "rxnorm")
+    __slots__ = ("absent", "atc", "folded", "names", "notes", "other", "rxnorm", "unresolved")
 
     def __init__(self) -> None:
         self.names: dict[str, Source] = {}
@@ -63,6 +84,10 @@ class Product:
         self.notes: list[str] = []
         self.absent = False
         """Coded only as the IPS "no information" / "no known medications" placeholder."""
+        self.other: tuple[str | None, str] | None = None
+        """The first code of a system not read (SNOMED CT, NDC, …), with its system."""
+        self.unresolved: str | None = None
+        """The first reference that points at nothing in the input."""
 
     @property
     def identified(self) -> bool:
@@ -89,7 +114,18 @@ class Product:
             return next(iter(self.names))
         if self.rxnorm:
             return f"RxNorm {next(iter(self.rxnorm))}"
-        return f"ATC {next(iter(self.atc))}" if self.atc else None
+        if self.atc:
+            return f"ATC {next(iter(self.atc))}"
+        return None if self.other is None else code_label(*self.other)
+
+
+def code_label(system: str | None, code: str) -> str:
+    """A code of a system k2safety does not read, as a report names it: ``SNOMED CT 372756006``,
+    ``NDC 00056-0172-70``, ``http://example.org/codes X1``, or ``code X1`` without a system."""
+    code = " ".join(code.split())
+    if system is None or not system.strip():
+        return f"code {code}"
+    return f"{SYSTEM_NAMES.get(system, system)} {code}"
 
 
 def product_of(resource: Mapping[str, Any], resolve: Resolve) -> Product:
@@ -171,6 +207,8 @@ def _concept(value: object, where: str, product: Product) -> None:
                 elif system == IPS_ABSENT:
                     product.absent = True
                     continue
+                elif product.other is None and code.strip():
+                    product.other = (system, code)
             except EntryProblem as problem:
                 raise Bad(field_path(source), str(problem)) from None
         display = coding.get("display")
@@ -228,11 +266,11 @@ def _reference(
         found = resolve(target, holder)
         if found is not None:
             _medication(found, f"{where} ({target})", holder, resolve, product, ingredients)
-        elif "display" not in reference:
-            product.notes.append(f"{where}.reference {target!r} points at nothing in the input")
         else:
+            product.unresolved = product.unresolved or target
             product.notes.append(
-                f"{where}.reference {target!r} points at nothing in the input; its display was read"
+                f"{where}.reference {target!r} points at nothing in the input"
+                + ("; its display was read" if "display" in reference else "")
             )
     if "display" in reference:
         _name(_text(reference["display"], f"{where}.display"), (where, None, "display"), product)

@@ -4,9 +4,11 @@ Where the dosage is: ``dosageInstruction[]`` (MedicationRequest, MedicationDispe
 ``dosage[]`` (MedicationStatement) or ``dosage`` (MedicationAdministration, one administration).
 The dose is ``doseAndRate[].doseQuantity`` (R4, R5) or ``doseQuantity`` (STU3), or the high end
 of a ``doseRange``, or an administration's ``dose``; the first of a dosage's ``doseAndRate``
-that gives one counts (the others say the same dose another way). Its unit is the UCUM ``code``
-(``ug``, ``mg``, ``g``, ``ng``, ``[iU]``; also ``mcg`` and ``IU``, as written in the wild), else
-its ``unit``. A dose in any other unit ("{tablet}", "mL") is not an amount of the vitamin.
+that gives one counts (the others say the same dose another way; one that differs is noted). Its
+unit is the UCUM ``code`` (``ug``, ``mg``, ``g``, ``ng``, ``[iU]``; also ``mcg`` and ``IU``, as
+written in the wild), else its ``unit``. A dose in any other unit ("{tablet}", "mL") is not an
+amount of the vitamin. A dose whose ``unit`` and ``code`` name different units of amount ("ug"
+and "mg") is not read at all: the product's dose is then not stated.
 
 How often: ``timing.repeat`` as ``frequencyMax`` (else ``frequency``, else 1) per ``period``
 ``periodUnit``, where the units are UCUM's: ``s``, ``min``, ``h``, ``d``, ``wk`` (7 days), ``mo``
@@ -117,9 +119,10 @@ def daily_dose(resource: Mapping[str, Any], resource_type: str) -> DoseReading:
     by_sequence: dict[object, Fraction] = {}
     units: set[Unit] = set()
     other_units: list[str] = []
+    disagree: str | None = None
     for where, value in dosages:
         dosage = _object(value, where)
-        found = _dose_quantity(dosage, where)
+        found = _dose_quantity(dosage, where, reading.notes)
         if found is None:
             continue
         quantity, at = found
@@ -127,6 +130,8 @@ def daily_dose(resource: Mapping[str, Any], resource_type: str) -> DoseReading:
         if isinstance(amount, str):
             other_units.append(amount)
             continue
+        if disagree is None and "unit" in quantity and "code" in quantity:
+            disagree = _disagreement(quantity, at)
         (dose_numerator, dose_denominator), unit = amount
         if not units:
             reading.where = at
@@ -143,7 +148,9 @@ def daily_dose(resource: Mapping[str, Any], resource_type: str) -> DoseReading:
         per_day = Fraction(dose_numerator * times[0], dose_denominator * times[1])
         earlier = by_sequence.get(sequence)
         by_sequence[sequence] = per_day if earlier is None else earlier + per_day
-    if len(units) > 1:
+    if disagree is not None:
+        reading.why_not = disagree
+    elif len(units) > 1:
         reading.why_not = "its doses mix IU and units of mass"
     elif by_sequence:
         reading.per_day = max(by_sequence.values())
@@ -169,29 +176,57 @@ def _object(value: object, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _dose_quantity(dosage: Mapping[str, Any], where: str) -> tuple[Mapping[str, Any], str] | None:
-    """The dose of one dosage and where it is, or None."""
-    candidates: list[tuple[Mapping[str, Any], str]] = [(dosage, where)]
-    if "doseAndRate" in dosage:
-        rates = dosage["doseAndRate"]
-        if not isinstance(rates, list):
-            raise Bad(f"{where}.doseAndRate", f"must be a list, got {json_type(rates)}")
-        candidates = [
-            (_object(item, f"{where}.doseAndRate[{n}]"), f"{where}.doseAndRate[{n}]")
-            for n, item in enumerate(rates)
-        ]
-    for holder, at in candidates:
-        for name in ("doseQuantity", "dose"):
-            if name in holder:
-                return _object(holder[name], f"{at}.{name}"), f"{at}.{name}"
-        if "doseRange" in holder:
-            dose_range = _object(holder["doseRange"], f"{at}.doseRange")
-            for end in ("high", "low"):
-                if end in dose_range:
-                    return _object(
-                        dose_range[end], f"{at}.doseRange.{end}"
-                    ), f"{at}.doseRange.{end}"
+def _dose_quantity(
+    dosage: Mapping[str, Any], where: str, notes: list[str]
+) -> tuple[Mapping[str, Any], str] | None:
+    """The dose of one dosage and where it is, or None; a note when a later ``doseAndRate``
+    gives another dose than the one read."""
+    if "doseAndRate" not in dosage:
+        return _dose_in(dosage, where)
+    rates = dosage["doseAndRate"]
+    if not isinstance(rates, list):
+        raise Bad(f"{where}.doseAndRate", f"must be a list, got {json_type(rates)}")
+    first: tuple[Mapping[str, Any], str] | None = None
+    for number, item in enumerate(rates):
+        at = f"{where}.doseAndRate[{number}]"
+        dose = _dose_in(_object(item, at), at)
+        if dose is None:
+            continue
+        if first is None:
+            first = dose
+        elif dose[0] != first[0]:
+            notes.append(f"{dose[1]} gives another dose than {first[1]}: only the first was read")
+            break
+    return first
+
+
+def _dose_in(holder: Mapping[str, Any], at: str) -> tuple[Mapping[str, Any], str] | None:
+    for name in ("doseQuantity", "dose"):
+        if name in holder:
+            return _object(holder[name], f"{at}.{name}"), f"{at}.{name}"
+    if "doseRange" in holder:
+        dose_range = _object(holder["doseRange"], f"{at}.doseRange")
+        for end in ("high", "low"):
+            if end in dose_range:
+                return _object(dose_range[end], f"{at}.doseRange.{end}"), f"{at}.doseRange.{end}"
     return None
+
+
+def _disagreement(quantity: Mapping[str, Any], where: str) -> str | None:
+    """Why a dose cannot be read when its ``unit`` and UCUM ``code`` name different units of
+    amount ("ug" and "mg": a thousandfold apart); ``None`` when they agree or either is free
+    text. Only after :func:`_amount` has read the dose (and checked the types)."""
+    code, unit_text = quantity["code"], quantity["unit"]
+    if code is None or unit_text is None or quantity.get("system") not in (None, UCUM):
+        return None
+    by_code = _AMOUNT_UNITS.get(code.strip().lower())
+    by_unit = _AMOUNT_UNITS.get(unit_text.strip().lower())
+    if by_code is None or by_unit is None or by_code == by_unit:
+        return None
+    return (
+        f"{where} gives its unit as {unit_text!r} and its code as {code!r}, which disagree, so "
+        "its amount is not read"
+    )
 
 
 def _amount(quantity: Mapping[str, Any], where: str) -> tuple[Ratio, Unit] | str:

@@ -16,8 +16,13 @@ from typing import Any
 
 from k2safety._errors import ProfileError, json_type
 from k2safety._json import loads_refusing_duplicates
+from k2safety.fhir._reading import Note
 
-__all__ = ["Found", "Input", "gather"]
+__all__ = ["MAX_NESTING", "Found", "Gap", "Input", "gather"]
+
+MAX_NESTING = 64
+"""How deep bundles, CDS Hooks wrappers and lists may nest in one another; deeper input is
+refused as JSON text nested too deeply to parse is, never with a RecursionError."""
 
 
 @dataclass(slots=True)
@@ -31,10 +36,32 @@ class Found:
 
 
 @dataclass(slots=True)
+class Gap:
+    """Medications the input shows it does not hold: a failed prefetch, a search cut short.
+
+    ``place`` is the OperationOutcome, Bundle or request wrapper that shows it, as a note names
+    it: its type, id, position and location. A Bundle or a wrapper is not among the resources:
+    its position is the one its first resource takes, or would take. ``what`` says what is
+    missing in the input's own words (a prefetch key, a resource type, an issue code),
+    ``plain`` the same without them (for when those words name a medicine), and ``note`` says it
+    at length.
+    """
+
+    place: Note
+    what: str
+    plain: str
+
+
+@dataclass(slots=True)
 class Input:
     """Every resource found, in the order of the input, and what a CDS Hooks request says."""
 
     resources: list[Found] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    """What the input shows it does not hold."""
+    notes: list[Note] = field(default_factory=list)
+    """What was skipped or only noted: a bundle entry without a resource, a search's outcome
+    that is only information."""
     cds_hooks: bool = False
     """Whether the input is a CDS Hooks request, which is about one patient by definition."""
     cds_patient: str | None = None
@@ -130,7 +157,9 @@ def _items(items: Iterable[object], found: Input) -> None:
 
 def _document(document: Mapping[str, Any], location: str, found: Input) -> None:
     if "resourceType" in document:
-        _resource(document, location, None, found)
+        _resource(document, location, None, found, 0)
+        if not location and document["resourceType"] == "OperationOutcome":
+            _failed(found.resources[-1], "the input", "the input", found)
     elif "hook" in document or "context" in document or "prefetch" in document:
         _cds_hooks(document, location, found)
     else:
@@ -141,43 +170,207 @@ def _document(document: Mapping[str, Any], location: str, found: Input) -> None:
 
 
 def _resource(
-    resource: Mapping[str, Any], location: str, full_url: str | None, found: Input
-) -> None:
+    resource: Mapping[str, Any], location: str, full_url: str | None, found: Input, depth: int
+) -> str:
+    """Adds the resource (or a Bundle's) to ``found``; gives its type."""
     kind = resource.get("resourceType")
     if not isinstance(kind, str):
         raise ProfileError(
             [(_join(location, "resourceType"), f"must be text, got {json_type(kind)}")]
         )
     if kind == "Bundle":
-        _bundle(resource, location, found)
-        return
+        _bundle(resource, location, found, depth + 1)
+        return kind
     found.resources.append(Found(resource, location, len(found.resources), full_url))
+    return kind
 
 
-def _bundle(bundle: Mapping[str, Any], location: str, found: Input) -> None:
+def _too_deep(location: str) -> ProfileError:
+    return ProfileError([(location or "(input)", "is nested too deeply to read")])
+
+
+def _bundle(bundle: Mapping[str, Any], location: str, found: Input, depth: int) -> None:
+    if depth > MAX_NESTING:
+        raise _too_deep(location)
     entries = bundle.get("entry", [])
     where = _join(location, "entry")
     if not isinstance(entries, list):
         raise ProfileError([(where, f"must be a list, got {json_type(entries)}")])
+    first = len(found.resources)
+    search = bundle.get("type") == "searchset"
+    resource: Mapping[str, Any] | None
     for number, entry in enumerate(entries):
         at = f"{where}[{number}]"
         if not isinstance(entry, dict):
             raise ProfileError([(at, f"must be an object, got {json_type(entry)}")])
         if "resourceType" in entry:
             # Early CDS Hooks drafts put resources straight into entry, without "resource".
-            _resource(entry, at, None, found)
+            resource = entry
+            at_resource = at
+            full_url = None
+        else:
+            resource = entry.get("resource")
+            if resource is None:  # e.g. a transaction's DELETE
+                found.notes.append(_no_resource(bundle, location, entry, at, len(found.resources)))
+                continue
+            if not isinstance(resource, dict):
+                raise ProfileError(
+                    [(f"{at}.resource", f"must be an object, got {json_type(resource)}")]
+                )
+            full_url = entry.get("fullUrl")
+            if full_url is not None and not isinstance(full_url, str):
+                raise ProfileError([(f"{at}.fullUrl", f"must be text, got {json_type(full_url)}")])
+            at_resource = f"{at}.resource"
+        kind = _resource(resource, at_resource, full_url, found, depth)
+        if kind == "OperationOutcome" and (search or _search_mode(entry) == "outcome"):
+            _outcome_entry(found.resources[-1], location, found)
+    if "total" in bundle or "link" in bundle:
+        _cut_short(bundle, location, entries, first, found)
+
+
+def _note(resource: Mapping[str, Any], location: str, index: int, text: str) -> Note:
+    """A note about ``resource``, which need not be among the resources found (a Bundle)."""
+    kind, given = resource.get("resourceType"), resource.get("id")
+    return Note(
+        kind if isinstance(kind, str) else "(not a resource)",
+        given if isinstance(given, str) else None,
+        index,
+        location,
+        text,
+    )
+
+
+def _no_resource(
+    bundle: Mapping[str, Any], location: str, entry: Mapping[str, Any], at: str, index: int
+) -> Note:
+    request = entry.get("request")
+    method = request.get("method") if isinstance(request, dict) else None
+    doing = f" (a {method} request)" if isinstance(method, str) and len(method) <= 10 else ""
+    return _note(bundle, location, index, f"{at} holds no resource{doing}: skipped")
+
+
+def _search_mode(entry: Mapping[str, Any]) -> object:
+    search = entry.get("search")
+    return search.get("mode") if isinstance(search, dict) else None
+
+
+def _issues(outcome: Mapping[str, Any]) -> tuple[list[str], list[str], str | None]:
+    """An OperationOutcome's issue codes, severities and first diagnostics, as far as readable."""
+    codes: list[str] = []
+    severities: list[str] = []
+    diagnostics: str | None = None
+    issues = outcome.get("issue")
+    for issue in issues if isinstance(issues, list) else ():
+        if not isinstance(issue, dict):
             continue
-        resource = entry.get("resource")
-        if resource is None:
-            continue  # e.g. a transaction's DELETE
-        if not isinstance(resource, dict):
-            raise ProfileError(
-                [(f"{at}.resource", f"must be an object, got {json_type(resource)}")]
-            )
-        full_url = entry.get("fullUrl")
-        if full_url is not None and not isinstance(full_url, str):
-            raise ProfileError([(f"{at}.fullUrl", f"must be text, got {json_type(full_url)}")])
-        _resource(resource, f"{at}.resource", full_url, found)
+        code, severity, text = issue.get("code"), issue.get("severity"), issue.get("diagnostics")
+        if isinstance(code, str) and code.strip() and code not in codes:
+            codes.append(code.strip())
+        severities.append(severity if isinstance(severity, str) else "")
+        if diagnostics is None and isinstance(text, str) and text.strip():
+            diagnostics = text.strip()
+    return codes, severities, diagnostics
+
+
+def _said(codes: list[str], diagnostics: str | None) -> str:
+    """What an OperationOutcome says, for a note: its codes and its first diagnostics."""
+    said = f" ({', '.join(codes[:5])})" if codes else ""
+    if diagnostics is not None:
+        cut = diagnostics if len(diagnostics) <= 200 else f"{diagnostics[:200]}…"
+        said += f": {cut!r}"
+    return said
+
+
+def _failed(outcome: Found, what: str, plain: str, found: Input) -> None:
+    """An OperationOutcome where data was expected (a failed prefetch, or the whole input)."""
+    codes, _, diagnostics = _issues(outcome.resource)
+    code = f" ({codes[0]})" if codes else ""
+    note = (
+        f"{what} is an OperationOutcome{_said(codes, diagnostics)}, not the data asked for: "
+        "the medications it stands for are not read"
+    )
+    found.gaps.append(
+        Gap(
+            _note(outcome.resource, outcome.location, outcome.index, note),
+            f"{what} is an OperationOutcome{code}",
+            f"{plain} is an OperationOutcome",
+        )
+    )
+
+
+def _outcome_entry(outcome: Found, location: str, found: Input) -> None:
+    """An OperationOutcome among a search's entries: the search had a problem, unless every
+    issue is only information."""
+    codes, severities, diagnostics = _issues(outcome.resource)
+    said = _said(codes, diagnostics)
+    if severities and all(severity == "information" for severity in severities):
+        text = f"the search reports{said} as information only"
+        found.notes.append(_note(outcome.resource, outcome.location, outcome.index, text))
+        return
+    bundle = f"the bundle at {location}" if location else "the bundle"
+    code = f" ({codes[0]})" if codes else ""
+    note = (
+        f"{bundle} is a search that reports a problem{said}: its medications may not all be there"
+    )
+    found.gaps.append(
+        Gap(
+            _note(outcome.resource, outcome.location, outcome.index, note),
+            f"{bundle} reports a problem with its search{code}",
+            "a search bundle reports a problem with its search",
+        )
+    )
+
+
+def _cut_short(
+    bundle: Mapping[str, Any],
+    location: str,
+    entries: list[Any],
+    first: int,
+    found: Input,
+) -> None:
+    """A search Bundle that shows it holds less than its search found: a ``total`` above the
+    matches it holds, or a ``next`` page."""
+    links = bundle.get("link")
+    following = next(
+        (
+            link.get("url")
+            for link in (links if isinstance(links, list) else ())
+            if isinstance(link, dict) and link.get("relation") == "next"
+        ),
+        False,
+    )
+    total = bundle.get("total")
+    missing = matches = 0
+    kinds: set[object] = set()
+    if type(total) is int and total > 0:
+        for entry in entries:
+            if _search_mode(entry) in ("include", "outcome"):
+                continue
+            matches += 1
+            resource = entry.get("resource", entry)
+            kinds.add(resource.get("resourceType") if isinstance(resource, dict) else None)
+        missing = total - matches
+    if missing <= 0 and following is False:
+        return
+    bundle_is = f"the bundle at {location}" if location else "the bundle"
+    kind = next(iter(kinds)) if len(kinds) == 1 else None
+    if missing > 0:
+        if isinstance(kind, str):
+            what = f"{missing} more {kind}{'s' if missing > 1 else ''} than {bundle_is} holds"
+        else:
+            what = f"{missing} more search matches than {bundle_is} holds"
+        plain = f"{missing} more search matches than a bundle holds"
+        note = f"{bundle_is} is a search of total {total}; it holds {matches} of them"
+        if following is not False:
+            note += ", and links to a next page"
+    else:
+        what = f"{bundle_is} has a next page of search results"
+        plain = "a search bundle has a next page of search results"
+        note = f"{bundle_is} is one page of a search and links to the next"
+    if isinstance(following, str) and len(following) <= 200:
+        note += f" ({following!r})"
+    note += ": the medications not in it are not read"
+    found.gaps.append(Gap(_note(bundle, location, first, note), what, plain))
 
 
 def _cds_hooks(request: Mapping[str, Any], location: str, found: Input) -> None:
@@ -205,7 +398,7 @@ def _cds_hooks(request: Mapping[str, Any], location: str, found: Input) -> None:
         if name == "prefetch" and isinstance(value, dict) and "resourceType" not in value:
             _prefetch(value, where, found)
         else:
-            _item(value, where, found)
+            _item(value, where, found, 0)
     prefetch = request.get("prefetch", {})
     if prefetch is not None:
         if not isinstance(prefetch, dict):
@@ -217,22 +410,44 @@ def _cds_hooks(request: Mapping[str, Any], location: str, found: Input) -> None:
 
 def _prefetch(items: Mapping[str, Any], location: str, found: Input) -> None:
     for name, value in items.items():
-        _item(value, f"{location}.{name}", found)
+        _item(value, f"{location}.{name}", found, 0)
 
 
-def _item(value: object, location: str, found: Input) -> None:
+def _item(value: object, location: str, found: Input, depth: int) -> None:
     """A value of a request's context or prefetch: a resource, a Bundle, a wrapped one, or else
-    something that is not FHIR (an id, a list of selections), which is not ours to read."""
+    something that is not FHIR (an id, a list of selections), which is not ours to read.
+
+    An OperationOutcome there is a prefetch that failed (CDS Hooks sends one in place of the
+    data it could not get), as is a wrapped item whose ``response.status`` is not a success."""
+    if depth > MAX_NESTING:
+        raise _too_deep(location)
     if isinstance(value, list):  # early drafts: context.medications as a list of resources
         for number, item in enumerate(value):
-            _item(item, f"{location}[{number}]", found)
+            _item(item, f"{location}[{number}]", found, depth + 1)
         return
     if not isinstance(value, dict):
         return
     if "resourceType" in value:
-        _resource(value, location, None, found)
+        _resource(value, location, None, found, depth)
+        if value["resourceType"] == "OperationOutcome":
+            _failed(found.resources[-1], location, "an item of the request", found)
     elif isinstance(value.get("resource"), dict):
-        _item(value["resource"], f"{location}.resource", found)
+        _item(value["resource"], f"{location}.resource", found, depth + 1)
+    elif isinstance(value.get("response"), dict):
+        status = value["response"].get("status")
+        if isinstance(status, str | int) and not str(status).strip().startswith("2"):
+            shown = str(status) if len(str(status)) <= 60 else f"{str(status)[:60]}…"
+            note = (
+                f"{location} failed with response status {shown!r} and holds no resource: the "
+                "medications it stands for are not read"
+            )
+            found.gaps.append(
+                Gap(
+                    _note(value, location, len(found.resources), note),
+                    f"{location} failed ({shown})",
+                    "an item of the request failed",
+                )
+            )
 
 
 def _join(location: str, name: str) -> str:

@@ -6,6 +6,13 @@ by resource type); read what it names (``_concepts``); a vitamin K or D3 product
 dose (``_vitamins``, ``_dosage``) becomes a supplement, anything else a medication; the same
 entry from several resources (an order and its dispenses) is kept once. The profile is then
 validated as any profile is, by :meth:`Profile.model_validate`.
+
+No silent pass: a resource that counts as taken but names no medication k2safety can read (only
+a SNOMED CT or NDC code, a reference to nothing, nothing at all) becomes a medication entry named
+by what it does say (``SNOMED CT 372756006``), which nothing matches, so that it is reported as
+not recognized; so does each gap the input shows (a failed prefetch, a search cut short:
+``medications not read: …``). An entry's name is checked not to match any medicine or vitamin
+(an id or a URL could spell one); one that would is replaced by a plain one.
 """
 
 from __future__ import annotations
@@ -18,11 +25,11 @@ from typing import Any
 from k2safety._errors import FieldProblem, ProfileError, json_type
 from k2safety._knowledge import knowledge
 from k2safety._matching import match_medication
-from k2safety._profile import MAX_ENTRIES, Profile
+from k2safety._profile import MAX_ENTRIES, MAX_TEXT, Profile, forms_in_text
 from k2safety._terms import Form
-from k2safety.fhir._concepts import Bad, Product, Source, field_path, product_of
+from k2safety.fhir._concepts import Bad, Product, Source, code_label, field_path, product_of
 from k2safety.fhir._dosage import daily_dose, dose_text
-from k2safety.fhir._input import Found, gather
+from k2safety.fhir._input import Found, Gap, gather
 from k2safety.fhir._reading import FhirReading, Note, SetAside
 from k2safety.fhir._references import Resolver, choose_patient
 from k2safety.fhir._vitamins import forms_named
@@ -107,6 +114,10 @@ def read_fhir(
         except Bad as bad:
             problems.append(_problem(item, bad))
     _raise(problems)
+    if found.gaps or found.notes:  # about the input as a whole, whichever patient is read
+        screen.notes.extend(found.notes)
+        for gap in found.gaps:
+            screen.gap(gap)
     return FhirReading(
         profile=screen.profile(),
         set_aside=tuple(screen.set_aside),
@@ -170,8 +181,8 @@ class _Screen:
             raise Bad("id", f"must be text, got {json_type(given)}")
         reason = self._not_taken(item, kind)
         product = product_of(resource, resolve)
-        if reason is None and not product.identified:
-            reason = "says there is no information" if product.absent else "names no medication"
+        if reason is None and product.absent and not product.identified:
+            reason = "says there is no information"
         if reason is not None:
             self.set_aside.append(
                 SetAside(kind, given, item.index, item.location, reason, product.label)
@@ -182,7 +193,51 @@ class _Screen:
             self._note(item, "has no subject: counted as the chosen patient's")
         for text in product.notes:
             self._note(item, text)
-        self._entries(item, kind, product)
+        if product.identified:
+            self._entries(item, kind, product)
+        else:
+            self._unread(item, kind, given, product)
+
+    def _unread(self, item: Found, kind: str, given: str | None, product: Product) -> None:
+        """A resource that counts but names no medication k2safety reads: an entry named by what
+        it does say, which nothing matches, so that the report lists it as not recognized."""
+        plain = f"{kind} (medication not read)"
+        if product.other is not None:
+            label = code_label(*product.other)
+            why = f"names its medication only by {label}, a code k2safety does not read"
+        elif product.unresolved is not None:
+            label = f"{product.unresolved} (not in the input)"
+            why = (
+                f"names its medication only by a reference to {product.unresolved!r}, which "
+                "points at nothing in the input"
+            )
+        else:
+            plain = f"{kind} (no medication named)"
+            label = f"{kind} {given} (no medication named)" if given else plain
+            why = "names no medication: no code, text, display or reference that can be read"
+        label = _unmatched(label, plain)
+        source: Source = ("medication[x]", None, "")
+        self._unrecognized(label, (item, {"name": source}))
+        self._note(
+            item,
+            f"{why}: listed as the medication {label!r}, which is not recognized, so the "
+            "screen is not complete",
+        )
+
+    def gap(self, gap: Gap) -> None:
+        """What the input shows it does not hold, listed as a medication not recognized."""
+        place = gap.place
+        label = _unmatched(
+            f"medications not read: {gap.what}", f"medications not read: {gap.plain}"
+        )
+        where = Found(
+            {"resourceType": place.resource_type, "id": place.id}, place.location, place.index, None
+        )
+        self._unrecognized(label, (where, {"name": ("(input)", None, "")}))
+        self.notes.append(place)
+
+    def _unrecognized(self, label: str, origin: Origin) -> None:
+        self.medications.setdefault((label, None, None), ({"name": label}, origin))
 
     def _not_taken(self, item: Found, kind: str) -> str | None:
         resource = item.resource
@@ -307,6 +362,16 @@ def _in_resource(
     _, (item, fields) = origins[listed][int(number)]
     source = fields.get(name or "") or next(iter(fields.values()), ("medication[x]", None, ""))
     return _problem(item, Bad(field_path(source), text))
+
+
+def _unmatched(label: str, plain: str) -> str:
+    """``label``, unless it is too long or names a medicine or a vitamin (an id, a URL or a
+    code of the input may spell one): then ``plain``, which holds no text of the input. White
+    space is read as in a name: each run of it as one space."""
+    label = " ".join(label.split())
+    if len(label) > MAX_TEXT or match_medication(label, None, None) or forms_in_text(label):
+        return plain
+    return label
 
 
 def _names_a_medication(entry: Mapping[str, str]) -> bool:

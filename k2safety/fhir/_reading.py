@@ -29,7 +29,13 @@ class SetAside:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """Something the reader assumed or could not express about a resource it counted."""
+    """Something the reader assumed or could not express about a resource it counted, or about
+    the input: a gap it shows (a failed prefetch, a search cut short), an entry skipped.
+
+    A note about what is not among the resources (a Bundle, a request's wrapped item) has as its
+    ``index`` the position the next resource found after its start takes (for a Bundle, its
+    first entry's resource), or would take.
+    """
 
     resource_type: str
     id: str | None

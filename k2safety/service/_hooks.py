@@ -5,7 +5,10 @@
 prefetch only. A prefetch key the client left out is fetched from the request's ``fhirServer``
 with its ``fhirAuthorization``, but only from a server the configuration lists; otherwise the
 call is answered 412 (CDS Hooks: the service cannot get the data it needs). A key given as
-``null`` means the client has no such data, which is fine.
+``null`` means the client has no such data, which is fine. A search's next page on a server
+other than ``fhirServer`` is never fetched (the token stays with its server); its link is kept
+in the bundle, so that the FHIR reader reports the search as cut short (the medications of that
+page are not read) rather than screening what it has as if complete.
 """
 
 from __future__ import annotations
@@ -284,6 +287,7 @@ async def _search(client: httpx.AsyncClient, server: str, query: str, limit: int
     resource_type = query.split("?", 1)[0]
     url: str | None = f"{server}/{query}"
     entries: list[Any] = []
+    elsewhere: list[dict[str, Any]] = []
     for _ in range(_PAGES):
         if url is None:
             break
@@ -301,6 +305,9 @@ async def _search(client: httpx.AsyncClient, server: str, query: str, limit: int
                 # Only pages of the same server: never follow a link elsewhere with the token.
                 if isinstance(following, str) and following.startswith(f"{server}/"):
                     url = following
+                else:
+                    # Kept, so that the FHIR reader reports the search as cut short.
+                    elsewhere = [{"relation": "next", "url": following}]
     else:
         if url is not None:
             raise Problem(
@@ -308,7 +315,10 @@ async def _search(client: httpx.AsyncClient, server: str, query: str, limit: int
                 "incomplete",
                 f"the FHIR server's {resource_type} search has more than {_PAGES} pages",
             )
-    return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+    if elsewhere:
+        bundle["link"] = elsewhere
+    return bundle
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, what: str, limit: int) -> Any:
