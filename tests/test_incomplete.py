@@ -17,10 +17,12 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import k2safety
-from k2safety import Form, Profile, ProfileError, Report
+from k2safety import Form, Profile, ProfileError, Report, _profile
 from k2safety._profile import (
     MAX_MEDICATION_TEXT,
     MAX_TEXT,
@@ -107,8 +109,8 @@ def test_each_unscreened_entry_is_named() -> None:
         }
     )
     finding = next(f for f in report.findings if f.code == "K2-INCOMPLETE-SCREEN")
-    for given in ("'Dolvexin'", "'Zentravix 10 mg'", "'RxNorm 99999999'"):
-        assert given in finding.message
+    for shown in ("'Dolvexin'", "'Zentravix 10 mg'", "'RxNorm 99999999'"):
+        assert shown in finding.message
     assert "warfarin" not in finding.message.split("planned")[0]
 
 
@@ -392,3 +394,8 @@ def test_the_schema_follows_the_medication_limit() -> None:
     assert validator.is_valid({"medications": [{"name": "x" * MAX_MEDICATION_TEXT}]})
     assert not validator.is_valid({"medications": ["x" * (MAX_MEDICATION_TEXT + 1)]})
     assert not validator.is_valid({"foods": ["x" * (MAX_TEXT + 1)]})
+
+
+@given(st.text(st.sampled_from([*"wWiItThH+;,& \t\u00a0ax"]), max_size=12))
+def test_the_quick_list_check_finds_a_mark_exactly_when_the_split_does(text: str) -> None:
+    assert bool(_profile._LIST_HINT.search(text)) is bool(_profile._LIST_MARK.search(text))
