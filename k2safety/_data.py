@@ -69,9 +69,13 @@ def read_data_files() -> dict[str, dict[str, Any]]:
     for name in DATA_FILES:
         text = read_data(f"{name}.toml")
         kept = copy.get(name)
-        if kept is not None and kept["sha256"] == _digest(text):
+        if (
+            isinstance(kept, dict)
+            and isinstance(kept.get("content"), dict)
+            and kept.get("sha256") == _digest(text)
+        ):
             raw[name] = kept["content"]
-        else:
+        else:  # edited since the copy was made, or a copy not as the script writes it
             raw[name] = _parse_toml(text)
     return raw
 

@@ -219,8 +219,10 @@ class _TermsFile(_Versioned):
     ingredients: tuple[Ingredient, ...]
     foods: tuple[Food, ...]
     goals: tuple[GoalEntry, ...]
+    instruction_starts: tuple[str, ...]
     instruction_words: tuple[str, ...]
-    dosage_form_words: tuple[str, ...]
+    dose_neutral_words: tuple[str, ...]
+    dose_changing_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +270,15 @@ class Knowledge:
     vitamin_k_forms: frozenset[Form]
     k2_forms: frozenset[Form]
     iu_forms: frozenset[Form]
+    instruction_starts: frozenset[str]
+    """Words that, first in a part of a medication's text, make it say how, when or why the
+    medicine is taken (terms.toml)."""
     instruction_words: frozenset[str]
-    """Words that begin a part of a medication's text without naming a medicine (terms.toml)."""
-    dosage_form_words: frozenset[str]
+    """Words that say how a medicine is taken, never what it is (terms.toml)."""
+    dose_neutral_words: frozenset[str]
     """Words that may follow an amount in a medication's text without changing it (terms.toml)."""
+    dose_changing_words: frozenset[str]
+    """Words that, before an amount in a medication's text, may change it (terms.toml)."""
 
     def threshold(self, name: str) -> Fraction:
         """The exact value of a threshold, by name."""
@@ -351,11 +358,26 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         vitamin_k_forms=frozenset(i.form for i in terms.ingredients if i.vitamin_k),
         k2_forms=frozenset(i.form for i in terms.ingredients if i.k2),
         iu_forms=frozenset(i.form for i in terms.ingredients if i.iu),
+        instruction_starts=frozenset(terms.instruction_starts),
         instruction_words=frozenset(terms.instruction_words),
-        dosage_form_words=frozenset(terms.dosage_form_words),
+        dose_neutral_words=frozenset(terms.dose_neutral_words),
+        dose_changing_words=frozenset(terms.dose_changing_words),
     )
+    _check_instruction_words(kb)
     _check_citations(kb)
     return kb
+
+
+def _check_instruction_words(kb: Knowledge) -> None:
+    """No word that says how a medicine is taken is also the name of one."""
+    names = {
+        fold(name)
+        for substance in kb.substances.values()
+        for name in (substance.name, *substance.brands, *substance.synonyms)
+    }
+    names.update(kb.ingredient_terms)
+    named = sorted((kb.instruction_starts | kb.instruction_words) & names)
+    _require(not named, f"instruction words {named} also name a medicine or a vitamin")
 
 
 def _claims(entries: Iterable[dict[str, Any]], sources: Mapping[str, Source]) -> dict[str, Claim]:
@@ -664,14 +686,12 @@ def _check_provenance(substance: Substance, known_sources: set[str]) -> None:
 
 
 def _check_terms(terms: _TermsFile) -> None:
-    for word in terms.instruction_words:
+    for word in (*terms.instruction_starts, *terms.instruction_words):
         _require(
-            word.isalpha() and word == fold(word) and len(word) >= 4,
-            f"instruction word {word!r} must be one folded word of at least four letters "
-            "(shorter words never name a medicine there)",
+            word.isalpha() and word == fold(word), f"instruction word {word!r}: one folded word"
         )
-    for word in terms.dosage_form_words:
-        _require(word.isalpha() and word == fold(word), f"dosage form word {word!r}: one word")
+    for word in (*terms.dose_neutral_words, *terms.dose_changing_words):
+        _require(word.isalpha() and word == fold(word), f"dose word {word!r}: one folded word")
     forms = [ingredient.form for ingredient in terms.ingredients]
     _require(sorted(forms) == sorted(Form), f"terms.toml forms {forms} must be {list(Form)}")
     goals = [goal.id for goal in terms.goals]

@@ -845,14 +845,18 @@ def _vitamins_in_uncached(text: str) -> tuple[tuple[tuple[Form, str], ...], tupl
 def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | None:
     """Each amount written in ``text``, as :func:`parse_dose` reads it ("5 mg" in "5 mg
     tablet"); ``None`` if any number outside the vitamins' names (``names``, spans of ``text``)
-    is not an amount ("take 2", "x 2"), or if an amount is followed by anything but another
-    amount or ``dosage_form_words`` (terms.toml): "tid", "per 5 days", "+ magnesium"."""
+    is not an amount ("take 2", "x 2"), if an amount is followed by anything but another amount
+    or ``dose_neutral_words`` ("tid", "per 5 days", "+ magnesium"), or if ``dose_changing_words``
+    come before the first amount ("Twice daily MK-7 200 mcg"); both lists are in terms.toml."""
     starts = [
         match.start()
         for match in _AMOUNT_START.finditer(text)
         if not any(first <= match.start() < last for first, last in names)
     ]
-    form_words = knowledge().dosage_form_words
+    kb = knowledge()
+    neutral = kb.dose_neutral_words
+    if starts and not kb.dose_changing_words.isdisjoint(_words_outside(text[: starts[0]], names)):
+        return None
     amounts = []
     for number, start in enumerate(starts):
         end = starts[number + 1] if number + 1 < len(starts) else len(text)
@@ -861,10 +865,19 @@ def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | No
         if read is None:
             return None
         amount, size = read
-        if any(word.strip("(),.;:") not in form_words for word in words[size:]):
+        if any(word.strip("(),.;:") not in neutral for word in words[size:]):
             return None
         amounts.append(amount)
     return tuple(amounts)
+
+
+def _words_outside(text: str, names: list[tuple[int, int]]) -> list[str]:
+    """The words of ``text`` (a start of the text searched) outside the vitamins' names."""
+    return [
+        word[0]
+        for word in _TOKENS.finditer(text)
+        if not any(first <= word.start() < last for first, last in names)
+    ]
 
 
 def _amount_at(words: list[str]) -> tuple[str, int] | None:
@@ -890,11 +903,11 @@ def forms_in_text(text: str) -> tuple[Form, ...]:
     return tuple(form for form, _ in _vitamins_in(text)[0])
 
 
-_LIST_MARK = re.compile(r"\s*[+;,&]\s*|\s+with\s+", re.IGNORECASE)
-"""What separates the parts of a medication entry written as a list."""
-# Whether a text may be a list: the same marks, found without trying a run of spaces at every
-# place (a third of the cost, on every medication of every check).
-_LIST_HINT = re.compile(r"[+;,&]|\swith\s", re.IGNORECASE)
+_LIST_MARK = re.compile(r"[+;,&\n\r\uff0b\uff0c\uff1b\u3001]|\swith\s", re.IGNORECASE)
+"""What separates the parts of a medication entry written as a list: "+", ",", ";", "&", a line
+break (and the full-width marks U+FF0B, U+FF0C, U+FF1B and U+3001), or the word "with"."""
+_NUMBER = re.compile(r"\d[\d.]*[a-z%]*")
+"""A word that is a number, with its unit written on: "81", "2.5", "100mg", "1x"."""
 
 
 def unrecognized_parts(text: str) -> tuple[str, ...]:
@@ -903,27 +916,47 @@ def unrecognized_parts(text: str) -> tuple[str, ...]:
     "metformin + Dolvexin", "warfarin, Dolvexin 5 mg", "metformin; foobarzol" and "Dolvexin
     with vitamin K2" each name a medicine k2safety does not know beside one it does; the
     unknown part is reported as a line of its own would be, so that the known part does not
-    hide it. A part that starts with a
-    number, with a word of fewer than four letters, or with a word of ``instruction_words``
-    (terms.toml) says how to take the medicine, not what it is ("Eliquis 5 mg, twice daily",
-    "metformin with meals", "Vitamin D3 1,000 IU"), and is not reported.
+    hide it. Marks inside parentheses do not separate parts ("hydrochlorothiazide (MICROZIDE,
+    HYDRODIURIL) 25 mg"). A part is not reported when it says how, when or why the medicine is
+    taken: it starts with one of ``instruction_starts``, or every word of it is a number or one
+    of ``instruction_words`` (both in terms.toml): "Eliquis 5 mg, twice daily", "for
+    cholesterol". Any other word makes the part name something ("ASA 81 mg", "take Dolvexin").
 
     >>> unrecognized_parts("warfarin, Dolvexin 5 mg"), unrecognized_parts("Eliquis, twice daily")
     (('Dolvexin 5 mg',), ())
     """
-    return _parts_not_known(text) if _LIST_HINT.search(text) else ()
+    return _parts_not_known(text) if _LIST_MARK.search(text) else ()
+
+
+def _parts(text: str) -> list[str]:
+    """``text`` cut at each list mark outside parentheses."""
+    parts, depth, start = [], 0, 0
+    marks = {match.start(): match.end() for match in _LIST_MARK.finditer(text)}
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        elif depth == 0 and position in marks:
+            parts.append(text[start:position])
+            start = position = marks[position]
+            continue
+        position += 1
+    parts.append(text[start:])
+    return parts
 
 
 def _parts_not_known_uncached(text: str) -> tuple[str, ...]:
-    instruction_words = knowledge().instruction_words
+    kb = knowledge()
     unknown = []
-    for part in _LIST_MARK.split(text):
-        part = part.strip(" \t()[]")
+    for part in _parts(text):
+        part = part.strip(" \t()[].:")
         words = _TOKENS.findall(unicodedata.normalize("NFKC", part).casefold())
-        if not words:
+        if not words or words[0] in kb.instruction_starts:
             continue
-        first = words[0]
-        if not first.isalpha() or len(first) < 4 or first in instruction_words:
+        if all(word in kb.instruction_words or _NUMBER.fullmatch(word) for word in words):
             continue
         if not match_name(part) and not _vitamins_in(part)[0]:
             unknown.append(part)

@@ -1172,3 +1172,46 @@ def test_another_dose_in_a_later_dose_and_rate_is_noted() -> None:
     ) in [note.text for note in reading.notes]
     same = read_fhir(_vitamin([{"doseAndRate": [first, dict(first)]}]))
     assert not any("another dose" in note.text for note in same.notes)
+
+
+_WARFARIN_ORDER = {
+    "resourceType": "MedicationRequest",
+    "id": "w",
+    "status": "active",
+    "subject": {"reference": "Patient/p"},
+    "medicationCodeableConcept": {"text": "warfarin 5 mg"},
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "missing"),
+    [
+        ({"entry": [{"resource": _WARFARIN_ORDER}]}, "prefetch.meds is not a FHIR resource"),
+        ("error", "prefetch.meds is not a FHIR resource"),
+        ({}, "prefetch.meds is not a FHIR resource"),
+        ({"response": {"status": "200 OK"}}, "prefetch.meds holds no resource (200 OK)"),
+        ({"response": {}}, "prefetch.meds failed (no status)"),
+    ],
+)
+def test_a_prefetch_value_that_is_not_fhir_data_leaves_the_screen_incomplete(
+    value: object, missing: str
+) -> None:
+    request = {"hook": "patient-view", "context": {"patientId": "p"}, "prefetch": {"meds": value}}
+    reading = read_fhir(request)
+    assert [m.name for m in reading.profile.medications] == [f"medications not read: {missing}"]
+    assert reading.notes
+    report = k2safety.check(
+        {
+            "medications": [m.model_dump(exclude_none=True) for m in reading.profile.medications],
+            "supplements": [{"ingredient": "MK-7", "dose": "100 mcg"}],
+        }
+    )
+    assert not report.screening_complete
+    assert "K2-INCOMPLETE-SCREEN" in report.codes
+
+
+def test_a_prefetch_value_of_null_is_no_data_and_no_gap() -> None:
+    request = {"hook": "patient-view", "context": {"patientId": "p"}, "prefetch": {"meds": None}}
+    reading = read_fhir(request)
+    assert reading.profile.medications == ()
+    assert reading.notes == ()

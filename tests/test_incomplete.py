@@ -17,8 +17,6 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import k2safety
@@ -167,6 +165,11 @@ def test_the_json_schema_of_a_report_has_screening_complete() -> None:
         ("Vitamin D3 1000 IU (25 mcg) softgel", Form.D3, Fraction(25)),
         ("Vitamin D3 25 mcg (1000 IU)", Form.D3, Fraction(25)),  # one amount, written twice
         ("MK-7 100 mcg/d", Form.MK7, Fraction(100)),  # "d" is a day here, not vitamin D
+        # Words after the amount that leave it as it is.
+        ("MK-7 100 mcg, once daily", Form.MK7, Fraction(100)),
+        ("MK-7 100 mcg (with food)", Form.MK7, Fraction(100)),
+        ("vit. D3 1000 IU", Form.D3, Fraction(25)),
+        ("Vit K 100 mcg", Form.K, Fraction(100)),
     ],
 )
 def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
@@ -207,6 +210,10 @@ def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
         # The number that completes the vitamin's name is not also its amount.
         ("vitamin K 2 mg", (Form.K2,)),
         ("vitamin K 1 mg", (Form.K1,)),
+        # A word before the amount that changes how much a day it is.
+        ("Twice daily MK-7 200 mcg", (Form.MK7,)),
+        ("Half tablet phytonadione 5 mg", (Form.K1,)),
+        ("Weekly MK-4 45 mg", (Form.MK4,)),
     ],
 )
 def test_a_vitamin_without_a_readable_dose_is_dose_not_stated(
@@ -279,6 +286,18 @@ def test_another_ingredients_amount_is_not_the_vitamin_s_and_the_ingredient_is_r
         ("calcium 600 mg + vitamin D3 400 IU", ("calcium 600 mg",)),
         ("MK-7 600 mcg, selenium 55 mcg", ("selenium 55 mcg",)),
         ("Dolvexin with vitamin K2 90 mcg", ("Dolvexin",)),
+        # Every word must say how the medicine is taken, not only the first (outside review 2).
+        ("warfarin, take Dolvexin 10 mg", ("take Dolvexin 10 mg",)),
+        ("warfarin 5 mg, then Dolvexin 10 mg", ("then Dolvexin 10 mg",)),
+        ("warfarin; Liquid Dolvexin", ("Liquid Dolvexin",)),
+        # Short words, and words with digits, are not passed over unexplained.
+        ("warfarin, ASA 81 mg", ("ASA 81 mg",)),
+        ("warfarin, St John's wort", ("St John's wort",)),
+        ("warfarin + CoQ10 100 mg", ("CoQ10 100 mg",)),
+        ("warfarin, B12", ("B12",)),
+        # More marks: a line break and the full-width comma.
+        ("warfarin\nDolvexin 5 mg", ("Dolvexin 5 mg",)),
+        ("warfarin\uff0cDolvexin", ("Dolvexin",)),
     ],
 )
 def test_a_part_of_a_list_that_names_nothing_known_is_reported(
@@ -302,6 +321,14 @@ def test_a_part_of_a_list_that_names_nothing_known_is_reported(
         "Vitamin D3 1,000 IU",
         "lisinopril 10 mg, as needed",
         "Metformin 500 mg with meals",
+        "Levothyroxine 50 mcg, empty stomach",
+        "Aspirin 81 mg, enteric coated",
+        "Warfarin 5 mg, Monday Wednesday Friday",
+        "Heparin 5000 units, subcutaneous every 8 hours",
+        "Lisinopril 10 mg; Disp: 90 tablet; Refills: 3",
+        "Atorvastatin 20 mg, for cholesterol",
+        "Albuterol, Inhale 2 puffs every 4 hours as needed",
+        "hydrochlorothiazide (MICROZIDE,HYDRODIURIL) 25 mg tablet",  # a list inside parentheses
         "warfarin 5 mg WITH dinner",
         "Vitamin D3 + K2 (MK-7) 1000 IU / 100 mcg",
     ],
@@ -396,6 +423,16 @@ def test_the_schema_follows_the_medication_limit() -> None:
     assert not validator.is_valid({"foods": ["x" * (MAX_TEXT + 1)]})
 
 
-@given(st.text(st.sampled_from([*"wWiItThH+;,& \t\u00a0ax"]), max_size=12))
-def test_the_quick_list_check_finds_a_mark_exactly_when_the_split_does(text: str) -> None:
-    assert bool(_profile._LIST_HINT.search(text)) is bool(_profile._LIST_MARK.search(text))
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("a, b", ["a", " b"]),
+        ("a (b, c) d; e", ["a (b, c) d", " e"]),
+        ("a [b + c], d", ["a [b + c]", " d"]),
+        ("a with b", ["a", "b"]),
+        ("a\nb\uff0cc\u3001d", ["a", "b", "c", "d"]),
+        ("a) b, c", ["a) b", " c"]),  # a closing parenthesis alone opens nothing
+    ],
+)
+def test_a_list_is_cut_at_its_marks_outside_parentheses(text: str, parts: list[str]) -> None:
+    assert _profile._parts(text) == parts

@@ -298,19 +298,29 @@ BROKEN: list[tuple[str, Mutation, str]] = [
         "code 11289 is listed for warfarin and acenocoumarol",
     ),
     (
-        "an instruction word too short to matter",
-        lambda raw: raw["terms"]["instruction_words"].append("as"),
-        "instruction word 'as' must be one folded word of at least four letters",
+        "an instruction word that names a medicine",
+        lambda raw: raw["terms"]["instruction_words"].append("coumadin"),
+        "instruction words ['coumadin'] also name a medicine or a vitamin",
+    ),
+    (
+        "an instruction start that names a vitamin",
+        lambda raw: raw["terms"]["instruction_starts"].append("menaquinone"),
+        "instruction words ['menaquinone'] also name a medicine or a vitamin",
     ),
     (
         "an instruction word not folded",
         lambda raw: raw["terms"]["instruction_words"].append("Daily"),
-        "instruction word 'Daily' must be one folded word",
+        "instruction word 'Daily': one folded word",
     ),
     (
-        "a dosage form word of two words",
-        lambda raw: raw["terms"]["dosage_form_words"].append("soft gel"),
-        "dosage form word 'soft gel': one word",
+        "a dose word of two words",
+        lambda raw: raw["terms"]["dose_neutral_words"].append("soft gel"),
+        "dose word 'soft gel': one folded word",
+    ),
+    (
+        "a dose word not folded",
+        lambda raw: raw["terms"]["dose_changing_words"].append("BID"),
+        "dose word 'BID': one folded word",
     ),
     (
         "RxNorm id that is not digits",
@@ -467,7 +477,18 @@ def test_a_toml_file_edited_after_the_copy_is_read_from_the_toml(
     assert raw["claims"] == _toml_as_tomllib_reads_it()["claims"]
 
 
-@pytest.mark.parametrize("copy_text", ["", "not json", '{"files": []}', "[]"])
+@pytest.mark.parametrize(
+    "copy_text",
+    [
+        "",
+        "not json",
+        '{"files": []}',
+        "[]",
+        '{"files": {"terms": {"content": {}}}}',
+        '{"files": {"terms": [1]}}',
+        '{"files": {"terms": {"sha256": 1, "content": []}}}',
+    ],
+)
 def test_without_a_usable_copy_every_file_is_read_from_the_toml(
     monkeypatch: pytest.MonkeyPatch, copy_text: str
 ) -> None:

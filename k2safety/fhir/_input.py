@@ -410,7 +410,37 @@ def _cds_hooks(request: Mapping[str, Any], location: str, found: Input) -> None:
 
 def _prefetch(items: Mapping[str, Any], location: str, found: Input) -> None:
     for name, value in items.items():
-        _item(value, f"{location}.{name}", found, 0)
+        where = f"{location}.{name}"
+        if value is not None and not _may_hold_resources(value):
+            # A prefetch value is FHIR data (or null, for none): anything else is data the
+            # client could not give in FHIR, so the medications it stands for are unknown.
+            note = (
+                f"{where} is not a FHIR resource (no resourceType), so the medications it "
+                "stands for are not read"
+            )
+            place = value if isinstance(value, Mapping) else {}
+            found.gaps.append(
+                Gap(
+                    _note(place, where, len(found.resources), note),
+                    f"{where} is not a FHIR resource",
+                    "an item of the request is not a FHIR resource",
+                )
+            )
+            continue
+        _item(value, where, found, 0)
+
+
+def _may_hold_resources(value: object) -> bool:
+    """Whether a prefetch value is a resource, a wrapper with one or a response, or a list."""
+    if isinstance(value, list):
+        return True
+    if not isinstance(value, Mapping):
+        return False
+    return (
+        "resourceType" in value
+        or isinstance(value.get("resource"), Mapping)
+        or isinstance(value.get("response"), Mapping)
+    )
 
 
 def _item(value: object, location: str, found: Input, depth: int) -> None:
@@ -434,20 +464,22 @@ def _item(value: object, location: str, found: Input, depth: int) -> None:
     elif isinstance(value.get("resource"), dict):
         _item(value["resource"], f"{location}.resource", found, depth + 1)
     elif isinstance(value.get("response"), dict):
+        # A response without its resource: failed, or answered without the data it stood for.
         status = value["response"].get("status")
-        if isinstance(status, str | int) and not str(status).strip().startswith("2"):
-            shown = str(status) if len(str(status)) <= 60 else f"{str(status)[:60]}…"
-            note = (
-                f"{location} failed with response status {shown!r} and holds no resource: the "
-                "medications it stands for are not read"
+        shown = str(status) if isinstance(status, str | int) else "no status"
+        shown = shown if len(shown) <= 60 else f"{shown[:60]}…"
+        failed = not shown.strip().startswith("2")
+        note = (
+            f"{location} {'failed with' if failed else 'has'} response status {shown!r} and "
+            "holds no resource: the medications it stands for are not read"
+        )
+        found.gaps.append(
+            Gap(
+                _note(value, location, len(found.resources), note),
+                f"{location} {'failed' if failed else 'holds no resource'} ({shown})",
+                f"an item of the request {'failed' if failed else 'holds no resource'}",
             )
-            found.gaps.append(
-                Gap(
-                    _note(value, location, len(found.resources), note),
-                    f"{location} failed ({shown})",
-                    "an item of the request failed",
-                )
-            )
+        )
 
 
 def _join(location: str, name: str) -> str:
