@@ -220,9 +220,9 @@ class _TermsFile(_Versioned):
     foods: tuple[Food, ...]
     goals: tuple[GoalEntry, ...]
     instruction_starts: tuple[str, ...]
+    unit_words: tuple[str, ...]
     instruction_words: tuple[str, ...]
     dose_neutral_words: tuple[str, ...]
-    dose_changing_words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +275,10 @@ class Knowledge:
     medicine is taken (terms.toml)."""
     instruction_words: frozenset[str]
     """Words that say how a medicine is taken, never what it is (terms.toml)."""
+    unit_words: frozenset[str]
+    """Units that, right after a number, say how much of a medicine is taken (terms.toml)."""
     dose_neutral_words: frozenset[str]
     """Words that may follow an amount in a medication's text without changing it (terms.toml)."""
-    dose_changing_words: frozenset[str]
-    """Words that, before an amount in a medication's text, may change it (terms.toml)."""
 
     def threshold(self, name: str) -> Fraction:
         """The exact value of a threshold, by name."""
@@ -361,7 +361,7 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         instruction_starts=frozenset(terms.instruction_starts),
         instruction_words=frozenset(terms.instruction_words),
         dose_neutral_words=frozenset(terms.dose_neutral_words),
-        dose_changing_words=frozenset(terms.dose_changing_words),
+        unit_words=frozenset(terms.unit_words),
     )
     _check_instruction_words(kb)
     _check_citations(kb)
@@ -376,7 +376,7 @@ def _check_instruction_words(kb: Knowledge) -> None:
         for name in (substance.name, *substance.brands, *substance.synonyms)
     }
     names.update(kb.ingredient_terms)
-    named = sorted((kb.instruction_starts | kb.instruction_words) & names)
+    named = sorted((kb.instruction_starts | kb.instruction_words | kb.unit_words) & names)
     _require(not named, f"instruction words {named} also name a medicine or a vitamin")
 
 
@@ -686,11 +686,11 @@ def _check_provenance(substance: Substance, known_sources: set[str]) -> None:
 
 
 def _check_terms(terms: _TermsFile) -> None:
-    for word in (*terms.instruction_starts, *terms.instruction_words):
+    for word in (*terms.instruction_starts, *terms.instruction_words, *terms.unit_words):
         _require(
             word.isalpha() and word == fold(word), f"instruction word {word!r}: one folded word"
         )
-    for word in (*terms.dose_neutral_words, *terms.dose_changing_words):
+    for word in terms.dose_neutral_words:
         _require(word.isalpha() and word == fold(word), f"dose word {word!r}: one folded word")
     forms = [ingredient.form for ingredient in terms.ingredients]
     _require(sorted(forms) == sorted(Form), f"terms.toml forms {forms} must be {list(Form)}")

@@ -33,7 +33,7 @@ from pydantic_core import PydanticCustomError
 from k2safety import _profile_schema as schema
 from k2safety._caches import text_memo
 from k2safety._errors import ProfileError
-from k2safety._knowledge import decimal_text, knowledge
+from k2safety._knowledge import Knowledge, decimal_text, knowledge
 from k2safety._matching import Match, match_medication, match_name, rxnorm_forms
 from k2safety._normalized import OtherIngredient, ProductDose, SupplementEntry
 from k2safety._profile_errors import describe, profile_error
@@ -843,24 +843,40 @@ def _vitamins_in_uncached(text: str) -> tuple[tuple[tuple[Form, str], ...], tupl
 
 
 def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | None:
-    """Each amount written in ``text``, as :func:`parse_dose` reads it ("5 mg" in "5 mg
-    tablet"); ``None`` if any number outside the vitamins' names (``names``, spans of ``text``)
-    is not an amount ("take 2", "x 2"), if an amount is followed by anything but another amount
-    or ``dose_neutral_words`` ("tid", "per 5 days", "+ magnesium"), or if ``dose_changing_words``
-    come before the first amount ("Twice daily MK-7 200 mcg"); both lists are in terms.toml."""
+    """Each amount written beside the vitamins' names (``names``, spans of ``text``), as
+    :func:`parse_dose` reads it ("5 mg" in "5 mg tablet"), or ``None`` where reading one would
+    be a guess: the names are in several parts of a list, or another part holds anything but
+    ``dose_neutral_words`` ("MK-7; warfarin 5 mg", "MK-7 100 mcg, x2"); in the names' part, a
+    number does not start an amount ("take 2"), or a word that is not one of
+    ``dose_neutral_words`` (terms.toml) comes before or after an amount ("Twice daily MK-7 200
+    mcg", "MK-7 150 mcg tid", "+ magnesium 50 mcg")."""
+    neutral = knowledge().dose_neutral_words
+    spans = _part_spans(text)
+    holding = {
+        index
+        for index, (start, end) in enumerate(spans)
+        for first, _ in names
+        if start <= first < end
+    }
+    if len(holding) != 1:
+        return None
+    (index,) = holding
+    for other, (start, end) in enumerate(spans):
+        if other != index and not neutral.issuperset(_TOKENS.findall(text[start:end])):
+            return None
+    start, end = spans[index]
+    part = text[start:end]
+    names = [(first - start, last - start) for first, last in names if start <= first < end]
     starts = [
         match.start()
-        for match in _AMOUNT_START.finditer(text)
+        for match in _AMOUNT_START.finditer(part)
         if not any(first <= match.start() < last for first, last in names)
     ]
-    kb = knowledge()
-    neutral = kb.dose_neutral_words
-    if starts and not kb.dose_changing_words.isdisjoint(_words_outside(text[: starts[0]], names)):
+    if not neutral.issuperset(_words_outside(part[: starts[0] if starts else len(part)], names)):
         return None
     amounts = []
-    for number, start in enumerate(starts):
-        end = starts[number + 1] if number + 1 < len(starts) else len(text)
-        words = text[start:end].split()
+    for number, begin in enumerate(starts):
+        words = part[begin : starts[number + 1] if number + 1 < len(starts) else len(part)].split()
         read = _amount_at(words)
         if read is None:
             return None
@@ -903,11 +919,18 @@ def forms_in_text(text: str) -> tuple[Form, ...]:
     return tuple(form for form, _ in _vitamins_in(text)[0])
 
 
-_LIST_MARK = re.compile(r"[+;,&\n\r\uff0b\uff0c\uff1b\u3001]|\swith\s", re.IGNORECASE)
-"""What separates the parts of a medication entry written as a list: "+", ",", ";", "&", a line
-break (and the full-width marks U+FF0B, U+FF0C, U+FF1B and U+3001), or the word "with"."""
-_NUMBER = re.compile(r"\d[\d.]*[a-z%]*")
-"""A word that is a number, with its unit written on: "81", "2.5", "100mg", "1x"."""
+_LIST_MARK = re.compile(
+    r"[+;,&|\u2022\n\r\x0b\x0c\x85\u2028\u2029\uff06\uff0b\uff0c\uff1b\u3001\u060c]"
+    r"|\s(?:with|plus|w/)\s",
+    re.IGNORECASE,
+)
+"""What separates the parts of a medication entry written as a list: "+", ",", ";", "&", "|",
+a bullet, a line break (every kind Python's ``str.splitlines`` knows), the full-width plus,
+comma, semicolon and ampersand, the ideographic and the Arabic comma, or the words "with", "w/"
+and "plus"."""
+_NUMBER = re.compile(r"\d+(?:\.\d+)*([a-z]*)", re.ASCII)
+"""A word that is a number in ASCII digits, perhaps with letters written on ("81", "100mg"),
+which must then be a unit or an instruction word ("2x", "8h"): "5fu" and "3tc" are names."""
 
 
 def unrecognized_parts(text: str) -> tuple[str, ...]:
@@ -916,11 +939,12 @@ def unrecognized_parts(text: str) -> tuple[str, ...]:
     "metformin + Dolvexin", "warfarin, Dolvexin 5 mg", "metformin; foobarzol" and "Dolvexin
     with vitamin K2" each name a medicine k2safety does not know beside one it does; the
     unknown part is reported as a line of its own would be, so that the known part does not
-    hide it. Marks inside parentheses do not separate parts ("hydrochlorothiazide (MICROZIDE,
-    HYDRODIURIL) 25 mg"). A part is not reported when it says how, when or why the medicine is
-    taken: it starts with one of ``instruction_starts``, or every word of it is a number or one
-    of ``instruction_words`` (both in terms.toml): "Eliquis 5 mg, twice daily", "for
-    cholesterol". Any other word makes the part name something ("ASA 81 mg", "take Dolvexin").
+    hide it. Marks inside balanced parentheses do not separate parts ("hydrochlorothiazide
+    (MICROZIDE,HYDRODIURIL) 25 mg"). A part is not reported when it says how, when or why the
+    medicine is taken: it starts with one of ``instruction_starts``, or every word of it is a
+    number, a unit right after one (``unit_words``) or one of ``instruction_words`` (all in
+    terms.toml): "Eliquis 5 mg, twice daily", "for cholesterol". Any other word makes the part
+    name something ("ASA 81 mg", "take Dolvexin", "Mg 400 mg").
 
     >>> unrecognized_parts("warfarin, Dolvexin 5 mg"), unrecognized_parts("Eliquis, twice daily")
     (('Dolvexin 5 mg',), ())
@@ -930,22 +954,35 @@ def unrecognized_parts(text: str) -> tuple[str, ...]:
 
 def _parts(text: str) -> list[str]:
     """``text`` cut at each list mark outside parentheses."""
-    parts, depth, start = [], 0, 0
+    return [text[start:end] for start, end in _part_spans(text)]
+
+
+def _part_spans(text: str) -> list[tuple[int, int]]:
+    """Where the parts of ``text`` are: cut at each list mark outside parentheses and brackets,
+    or at every mark when they do not balance (so that "warfarin ( , Dolvexin" is two parts)."""
     marks = {match.start(): match.end() for match in _LIST_MARK.finditer(text)}
-    position = 0
-    while position < len(text):
-        char = text[position]
+    if not marks:
+        return [(0, len(text))]
+    depth, nested = 0, set()
+    for position, char in enumerate(text):
         if char in "([":
             depth += 1
-        elif char in ")]" and depth:
+        elif char in ")]":
             depth -= 1
-        elif depth == 0 and position in marks:
-            parts.append(text[start:position])
-            start = position = marks[position]
+            if depth < 0:
+                break
+        elif depth and position in marks:
+            nested.add(position)
+    if depth != 0:  # unbalanced: every mark cuts
+        nested = set()
+    spans, start = [], 0
+    for position, after in sorted(marks.items()):
+        if position in nested or position < start:
             continue
-        position += 1
-    parts.append(text[start:])
-    return parts
+        spans.append((start, position))
+        start = after
+    spans.append((start, len(text)))
+    return spans
 
 
 def _parts_not_known_uncached(text: str) -> tuple[str, ...]:
@@ -954,13 +991,28 @@ def _parts_not_known_uncached(text: str) -> tuple[str, ...]:
     for part in _parts(text):
         part = part.strip(" \t()[].:")
         words = _TOKENS.findall(unicodedata.normalize("NFKC", part).casefold())
-        if not words or words[0] in kb.instruction_starts:
-            continue
-        if all(word in kb.instruction_words or _NUMBER.fullmatch(word) for word in words):
+        if not words or words[0] in kb.instruction_starts or _says_how(words, kb):
             continue
         if not match_name(part) and not _vitamins_in(part)[0]:
             unknown.append(part)
     return tuple(unknown)
+
+
+def _says_how(words: list[str], kb: Knowledge) -> bool:
+    """Whether every word is a number, a unit right after a number, or an instruction word."""
+    after_number = False
+    for word in words:
+        number = _NUMBER.fullmatch(word)
+        if number is not None:
+            unit = number[1]
+            if unit and unit not in kb.unit_words and unit not in kb.instruction_words:
+                return False
+            after_number = True
+            continue
+        if not (word in kb.instruction_words or (after_number and word in kb.unit_words)):
+            return False
+        after_number = False
+    return True
 
 
 _parts_not_known = text_memo("unrecognized parts of a medication", _parts_not_known_uncached)

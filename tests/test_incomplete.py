@@ -214,6 +214,13 @@ def test_a_vitamin_among_the_medications_is_planned_with_its_dose(
         ("Twice daily MK-7 200 mcg", (Form.MK7,)),
         ("Half tablet phytonadione 5 mg", (Form.K1,)),
         ("Weekly MK-4 45 mg", (Form.MK4,)),
+        ("q12h MK-7 100 mcg", (Form.MK7,)),
+        ("Quarter tablet phytonadione 5 mg", (Form.K1,)),
+        # An amount in another part of the list, or beside another name, is not the vitamin's.
+        ("MK-7; warfarin 5 mg", (Form.MK7,)),
+        ("Vitamin K2 + magnesium 400 mg", (Form.K2,)),
+        ("MK-7 (Dolvexin 100 mcg)", (Form.MK7,)),
+        ("Vitamin D3 B12 1000 mcg", (Form.D3,)),
     ],
 )
 def test_a_vitamin_without_a_readable_dose_is_dose_not_stated(
@@ -298,6 +305,21 @@ def test_another_ingredients_amount_is_not_the_vitamin_s_and_the_ingredient_is_r
         # More marks: a line break and the full-width comma.
         ("warfarin\nDolvexin 5 mg", ("Dolvexin 5 mg",)),
         ("warfarin\uff0cDolvexin", ("Dolvexin",)),
+        # Third review: a word that can name a product, a unit with no number, a first word
+        # that is no reason or time, digits with letters that are no unit, more marks, and
+        # brackets that do not balance.
+        ("warfarin, nasal spray", ("nasal spray",)),
+        ("warfarin, water pill", ("water pill",)),
+        ("warfarin, Mg 400 mg", ("Mg 400 mg",)),
+        ("warfarin; on Dolvexin 5 mg daily", ("on Dolvexin 5 mg daily",)),
+        ("warfarin, 5FU", ("5FU",)),
+        ("warfarin, \uff12\uff26\uff35", ("\uff12\uff26\uff35",)),
+        ("warfarin \u2028Dolvexin", ("Dolvexin",)),
+        ("warfarin w/ Dolvexin", ("Dolvexin",)),
+        ("warfarin plus Dolvexin", ("Dolvexin",)),
+        ("warfarin | Dolvexin", ("Dolvexin",)),
+        ("warfarin\u060c Dolvexin", ("Dolvexin",)),
+        ("warfarin ( , Dolvexin", ("Dolvexin",)),
     ],
 )
 def test_a_part_of_a_list_that_names_nothing_known_is_reported(
@@ -328,6 +350,8 @@ def test_a_part_of_a_list_that_names_nothing_known_is_reported(
         "Lisinopril 10 mg; Disp: 90 tablet; Refills: 3",
         "Atorvastatin 20 mg, for cholesterol",
         "Albuterol, Inhale 2 puffs every 4 hours as needed",
+        "Aspirin 81 mg, 2x daily",
+        "Insulin glargine 20 units, at bedtime",
         "hydrochlorothiazide (MICROZIDE,HYDRODIURIL) 25 mg tablet",  # a list inside parentheses
         "warfarin 5 mg WITH dinner",
         "Vitamin D3 + K2 (MK-7) 1000 IU / 100 mcg",

@@ -319,7 +319,7 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ),
     (
         "a dose word not folded",
-        lambda raw: raw["terms"]["dose_changing_words"].append("BID"),
+        lambda raw: raw["terms"]["dose_neutral_words"].append("BID"),
         "dose word 'BID': one folded word",
     ),
     (
