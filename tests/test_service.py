@@ -226,20 +226,28 @@ def _fhir_answer(handler: Any) -> tuple[int, Any]:
     return 404, {"resourceType": "OperationOutcome"}
 
 
+def _fetching_request(server: str, scope: str) -> dict[str, Any]:
+    """A patient-view request without prefetch, for the service to fetch from ``server``."""
+    body = hook_request("patient-view", prefetch=False)
+    body["fhirServer"] = f"{server}/fhir"
+    body["fhirAuthorization"] = {
+        "access_token": "fhir-token-123",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": scope,
+        "subject": "k2safety",
+    }
+    return body
+
+
 async def test_missing_prefetch_is_fetched_from_a_configured_fhir_server(
     tmp_path: Path, keys: Keys
 ) -> None:
     with json_server(_fhir_answer) as (server, seen):
         app = make_app(config(tmp_path, keys, fhir_servers=(f"{server}/fhir",)))
-        body = hook_request("patient-view", prefetch=False)
-        body["fhirServer"] = f"{server}/fhir"
-        body["fhirAuthorization"] = {
-            "access_token": "fhir-token-123",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/MedicationRequest.read patient/MedicationStatement.read",
-            "subject": "k2safety",
-        }
+        body = _fetching_request(
+            server, "patient/MedicationRequest.read patient/MedicationStatement.read"
+        )
         response = await post_hook(app, keys, PATIENT_VIEW, body)
         assert response.status_code == 200, response.text
         assert response.json()["cards"][0]["indicator"] == "critical"
@@ -285,15 +293,7 @@ async def test_a_search_page_on_another_server_is_not_fetched_and_not_forgotten(
 
     with json_server(answer) as (server, seen):
         app = make_app(config(tmp_path, keys, fhir_servers=(f"{server}/fhir",)))
-        body = hook_request("patient-view", prefetch=False)
-        body["fhirServer"] = f"{server}/fhir"
-        body["fhirAuthorization"] = {
-            "access_token": "fhir-token-123",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "k2safety",
-        }
+        body = _fetching_request(server, "patient/*.read")
         response = await post_hook(app, keys, PATIENT_VIEW, body)
     assert response.status_code == 200, response.text
     assert len(seen) == 2  # the page elsewhere is never asked for
@@ -304,15 +304,7 @@ async def test_a_search_page_on_another_server_is_not_fetched_and_not_forgotten(
 async def test_a_fhir_server_not_in_the_config_is_never_queried(tmp_path: Path, keys: Keys) -> None:
     with json_server(_fhir_answer) as (server, seen):
         app = make_app(config(tmp_path, keys))
-        body = hook_request("patient-view", prefetch=False)
-        body["fhirServer"] = f"{server}/fhir"
-        body["fhirAuthorization"] = {
-            "access_token": "fhir-token-123",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "k2safety",
-        }
+        body = _fetching_request(server, "patient/*.read")
         response = await post_hook(app, keys, PATIENT_VIEW, body)
     assert response.status_code == 412
     assert "fhir_servers" in outcome(response)
