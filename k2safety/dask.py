@@ -257,6 +257,8 @@ def _parse_partition(partition: Iterable[Any]) -> list[_Parsed]:
                 parsed.append(("patient", patient, resource))
         elif (key := referable_key(resource)) is not None:
             parsed.append(("held", key, resource))
+        elif resource["resourceType"] == "Bundle":  # its entries could be medications
+            parsed.append(("bad", None, "a Bundle: a bulk export holds one resource a line"))
     return parsed
 
 

@@ -209,6 +209,7 @@ def _bulk_lines() -> list[str]:
         order("c", medicationCodeableConcept={"text": "metformin"}),
         {"resourceType": "Medication", "id": "w", "code": {"text": "warfarin 5 mg"}},  # last
         {"resourceType": "MedicationRequest", "status": "active"},  # no patient
+        {"resourceType": "Bundle", "type": "collection", "entry": []},  # never only counted
     ]
     return [*map(json.dumps, resources), "{not json"]
 
@@ -247,6 +248,7 @@ def test_a_bag_of_bulk_export_lines_screens_one_row_per_patient() -> None:
         "c": ("info", "K2-CONSULT", None),
     }
     assert sorted(row[3] for row in rows if row[0] is None) == [
+        "a Bundle: a bulk export holds one resource a line",
         "a MedicationRequest without a readable subject reference",
         "not valid JSON: Expecting property name enclosed in double quotes (column 2)",
     ]

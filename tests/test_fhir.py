@@ -1215,3 +1215,115 @@ def test_a_prefetch_value_of_null_is_no_data_and_no_gap() -> None:
     reading = read_fhir(request)
     assert reading.profile.medications == ()
     assert reading.notes == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "missing"),
+    [
+        (["junk"], "prefetch.meds[0] is not a FHIR resource"),
+        (
+            [{"type": "searchset", "entry": [{"resource": _WARFARIN_ORDER}]}],
+            "prefetch.meds[0] is not a FHIR resource",
+        ),
+        (
+            {"resource": {"type": "searchset", "entry": [{"resource": _WARFARIN_ORDER}]}},
+            "prefetch.meds.resource is not a FHIR resource",
+        ),
+        ({"response": {"status": "500"}, "resource": {"x": 1}}, "prefetch.meds failed (500)"),
+    ],
+)
+def test_prefetch_data_that_is_not_fhir_inside_a_list_or_wrapper_is_a_gap(
+    value: object, missing: str
+) -> None:
+    request = {"hook": "patient-view", "context": {"patientId": "p"}, "prefetch": {"meds": value}}
+    reading = read_fhir(request)
+    assert [m.name for m in reading.profile.medications] == [f"medications not read: {missing}"]
+
+
+def test_a_wrapper_that_answers_with_entries_has_them_read() -> None:
+    """As the HL7 PDDI guide's examples write it: a 2xx response beside entries of its own."""
+    wrapper = {"response": {"status": "200 OK"}, "resource": "Bundle"}
+    wrapper["entry"] = [{"resource": _WARFARIN_ORDER}]
+    request = {"hook": "patient-view", "context": {"patientId": "p"}, "prefetch": {"m": wrapper}}
+    reading = read_fhir(request)
+    assert [m.name for m in reading.profile.medications] == ["warfarin 5 mg"]
+
+
+@pytest.mark.parametrize("references", [[1], "abc", 5])
+def test_references_must_be_an_object(references: object) -> None:
+    with pytest.raises(ProfileError, match=r"\(references\): must be an object"):
+        read_fhir([_WARFARIN_ORDER], references=references)  # type: ignore[arg-type]
+
+
+def test_the_ips_no_information_code_beside_a_real_code_is_a_medication() -> None:
+    ips = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
+    codings = [
+        {"system": ips, "code": "no-medication-info"},
+        {"system": "http://snomed.info/sct", "code": "372756006"},
+    ]
+    resource = {"resourceType": "MedicationRequest", "id": "x", "status": "active"}
+    resource["medicationCodeableConcept"] = {"coding": codings}
+    reading = read_fhir([resource])
+    assert reading.set_aside == ()
+    assert [m.name for m in reading.profile.medications] == ["SNOMED CT 372756006"]
+
+
+def _warfarin_search(**more: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": _WARFARIN_ORDER}],
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    ("more", "field"),
+    [
+        ({"total": "5"}, "total"),
+        ({"total": 5.0}, "total"),
+        ({"total": True}, "total"),
+        ({"total": -1}, "total"),
+        ({"link": {"relation": "next", "url": "http://x/p2"}}, "link"),
+    ],
+)
+def test_a_search_bundle_s_paging_that_cannot_be_read_is_refused(
+    more: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ProfileError) as raised:
+        read_fhir(_warfarin_search(**more))
+    assert [path for path, _ in raised.value.problems] == [field]
+
+
+def test_a_next_link_counts_whatever_the_case_of_its_relation() -> None:
+    reading = read_fhir(_warfarin_search(link=[{"relation": "Next", "url": "http://x/p2"}]))
+    assert [m.name for m in reading.profile.medications][-1] == (
+        "medications not read: the bundle has a next page of search results"
+    )
+
+
+def test_an_included_medication_is_no_match_of_the_search() -> None:
+    medication = {"resourceType": "Medication", "id": "m", "code": {"text": "warfarin"}}
+    bundle = _warfarin_search(total=2)
+    bundle["entry"].append({"resource": medication})  # search.mode is optional in FHIR
+    names = [m.name for m in read_fhir(bundle).profile.medications]
+    assert "medications not read: 1 more MedicationRequest than the bundle holds" in names
+
+
+def test_a_failed_entry_of_a_batch_response_is_a_gap() -> None:
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "x"}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch-response",
+        "entry": [
+            {"resource": _warfarin_search(), "response": {"status": "200 OK"}},
+            {"response": {"status": "500 Internal Server Error", "outcome": outcome}},
+            {"resource": outcome, "response": {"status": "404 Not Found"}},
+        ],
+    }
+    names = [m.name for m in read_fhir(bundle).profile.medications]
+    assert names == [
+        "warfarin 5 mg",
+        "medications not read: entry[1] failed (500 Internal Server Error)",
+        "medications not read: entry[2] failed (404 Not Found)",
+    ]

@@ -435,3 +435,19 @@ def test_the_from_fhir_page_shows_what_the_commands_print(tmp_path: Path) -> Non
         for got, want in zip(printed_lines, expected, strict=True):
             pattern = ".*".join(map(re.escape, want.split("[...]")))
             assert re.fullmatch(pattern, got), (command, got, want)
+
+
+def test_batch_fhir_refuses_a_bundle_line_rather_than_counting_it(tmp_path: Path) -> None:
+    """A Bundle's entries could be any patient's medications: a line holding one is an error,
+    never one of the "other types" that are only counted (outside review 4)."""
+    bundle = {"resourceType": "Bundle", "type": "collection"}
+    bundle["entry"] = [{"resource": order("p2", "warfarin")}]
+    spaced = {"type": "collection", "resourceType": "Bundle", "entry": []}
+    file = ndjson(tmp_path / "bundle.ndjson", [vitamin_k("p2"), bundle, spaced])
+    result = k2safety("batch", "--fhir", file, "--fail-on", "never")
+    assert result.returncode == 3
+    errors = [line for line in results(result.stdout) if "error" in line]
+    assert [(line["line"], line["error"]["kind"]) for line in errors] == [
+        (2, "bundle"),
+        (3, "bundle"),
+    ]

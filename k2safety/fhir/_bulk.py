@@ -72,8 +72,9 @@ class BadLine:
 
     line: int
     kind: str
-    """``not_json`` (not UTF-8, not JSON, a key given twice), ``not_a_resource`` or
-    ``no_patient`` (a medication resource that names no patient)."""
+    """``not_json`` (not UTF-8, not JSON, a key given twice), ``not_a_resource``,
+    ``no_patient`` (a medication resource that names no patient) or ``bundle`` (a Bundle, whose
+    entries could hold medications: a bulk export holds one resource a line)."""
     message: str
 
 
@@ -128,6 +129,16 @@ def _leading_type(raw: bytes | str) -> str | None:
         return None if found is None else found[1].decode("ascii")
     match = _LEADING_TYPE_TEXT.match(raw)
     return None if match is None else match[1]
+
+
+def _bundle_line(number: int) -> BadLine:
+    # Its entries may be any patient's medications: never only counted as another type.
+    return BadLine(
+        number,
+        "bundle",
+        "a Bundle: a bulk export holds one resource a line, so its entries are not read here; "
+        "screen a bundle with `k2safety check --fhir`",
+    )
 
 
 def referable_key(resource: Mapping[str, Any]) -> str | None:
@@ -187,6 +198,8 @@ class BulkReader:
         """A line's patient and resource; a bad line; or ``None`` when it is not a patient's."""
         self.lines = number
         kind = _leading_type(raw)
+        if kind == "Bundle":
+            return _bundle_line(number)
         if kind is not None and kind not in _PARSED:
             # Only counted: not parsed (a Synthea Patient line is some 10 KB of JSON).
             self.other_resources += 1
@@ -195,6 +208,8 @@ class BulkReader:
         if resource is None or isinstance(resource, BadLine):
             return resource
         kind = resource["resourceType"]
+        if kind == "Bundle":
+            return _bundle_line(number)
         if kind not in MEDICATION_RESOURCES:
             key = referable_key(resource)
             if key is not None:

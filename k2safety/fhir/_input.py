@@ -198,11 +198,14 @@ def _bundle(bundle: Mapping[str, Any], location: str, found: Input, depth: int) 
         raise ProfileError([(where, f"must be a list, got {json_type(entries)}")])
     first = len(found.resources)
     search = bundle.get("type") == "searchset"
+    answers = bundle.get("type") in ("batch-response", "transaction-response")
     resource: Mapping[str, Any] | None
     for number, entry in enumerate(entries):
         at = f"{where}[{number}]"
         if not isinstance(entry, dict):
             raise ProfileError([(at, f"must be an object, got {json_type(entry)}")])
+        if answers and _failed_response(entry, at, found):
+            continue
         if "resourceType" in entry:
             # Early CDS Hooks drafts put resources straight into entry, without "resource".
             resource = entry
@@ -238,6 +241,21 @@ def _note(resource: Mapping[str, Any], location: str, index: int, text: str) -> 
         location,
         text,
     )
+
+
+def _failed_response(entry: Mapping[str, Any], at: str, found: Input) -> bool:
+    """Whether an entry of a batch's or transaction's response failed (its status is not 2xx):
+    then what it answered, which may be a patient's medications, is a gap."""
+    response = entry.get("response")
+    if not isinstance(response, dict):
+        return False
+    status = response.get("status")
+    shown = str(status) if isinstance(status, str | int) else "no status"
+    if shown.strip().startswith("2"):
+        return False
+    shown = shown if len(shown) <= 60 else f"{shown[:60]}…"
+    _gap(entry, at, found, f"failed ({shown})", "failed")
+    return True
 
 
 def _no_resource(
@@ -331,21 +349,39 @@ def _cut_short(
     """A search Bundle that shows it holds less than its search found: a ``total`` above the
     matches it holds, or a ``next`` page."""
     links = bundle.get("link")
+    if links is not None and not isinstance(links, list):
+        raise ProfileError([(_join(location, "link"), f"must be a list, got {json_type(links)}")])
     following = next(
         (
             link.get("url")
-            for link in (links if isinstance(links, list) else ())
-            if isinstance(link, dict) and link.get("relation") == "next"
+            for link in links or ()
+            if isinstance(link, dict)
+            and isinstance(link.get("relation"), str)
+            and link["relation"].strip().casefold() == "next"  # relations ignore case
         ),
         False,
     )
     total = bundle.get("total")
+    if total is not None and (type(total) is not int or total < 0):
+        raise ProfileError(
+            [
+                (
+                    _join(location, "total"),
+                    f"must be a whole number of matches, got {json_type(total)}",
+                )
+            ]
+        )
     missing = matches = 0
     kinds: set[object] = set()
-    if type(total) is int and total > 0:
+    if total:
         for entry in entries:
-            if _search_mode(entry) in ("include", "outcome"):
-                continue
+            mode = _search_mode(entry)
+            resource = entry.get("resource", entry) if isinstance(entry, dict) else None
+            if mode in ("include", "outcome") or (
+                mode != "match" and isinstance(resource, dict)
+                and resource.get("resourceType") in ("Medication", "Substance")
+            ):  # fmt: skip
+                continue  # what an order refers to, included beside the matches
             matches += 1
             resource = entry.get("resource", entry)
             kinds.add(resource.get("resourceType") if isinstance(resource, dict) else None)
@@ -410,76 +446,63 @@ def _cds_hooks(request: Mapping[str, Any], location: str, found: Input) -> None:
 
 def _prefetch(items: Mapping[str, Any], location: str, found: Input) -> None:
     for name, value in items.items():
-        where = f"{location}.{name}"
-        if value is not None and not _may_hold_resources(value):
-            # A prefetch value is FHIR data (or null, for none): anything else is data the
-            # client could not give in FHIR, so the medications it stands for are unknown.
-            note = (
-                f"{where} is not a FHIR resource (no resourceType), so the medications it "
-                "stands for are not read"
-            )
-            place = value if isinstance(value, Mapping) else {}
-            found.gaps.append(
-                Gap(
-                    _note(place, where, len(found.resources), note),
-                    f"{where} is not a FHIR resource",
-                    "an item of the request is not a FHIR resource",
-                )
-            )
-            continue
-        _item(value, where, found, 0)
+        if value is not None:  # null: the client has no such data
+            _item(value, f"{location}.{name}", found, 0, fhir_only=True)
 
 
-def _may_hold_resources(value: object) -> bool:
-    """Whether a prefetch value is a resource, a wrapper with one or a response, or a list."""
-    if isinstance(value, list):
-        return True
-    if not isinstance(value, Mapping):
-        return False
-    return (
-        "resourceType" in value
-        or isinstance(value.get("resource"), Mapping)
-        or isinstance(value.get("response"), Mapping)
-    )
-
-
-def _item(value: object, location: str, found: Input, depth: int) -> None:
-    """A value of a request's context or prefetch: a resource, a Bundle, a wrapped one, or else
-    something that is not FHIR (an id, a list of selections), which is not ours to read.
+def _item(
+    value: object, location: str, found: Input, depth: int, *, fhir_only: bool = False
+) -> None:
+    """A value of a request's context or prefetch: a resource, a Bundle, a wrapped one, a list
+    of them, or else something that is not FHIR. In the context that is an id or a list of
+    selections, not ours to read; a prefetch value (``fhir_only``) must be FHIR data, so anything
+    else there is a gap: the medications it stands for are unknown.
 
     An OperationOutcome there is a prefetch that failed (CDS Hooks sends one in place of the
-    data it could not get), as is a wrapped item whose ``response.status`` is not a success."""
+    data it could not get), as is a wrapped item whose ``response.status`` is not a success.
+    A wrapper that answered with entries of its own instead of a resource (as the HL7 PDDI
+    guide's examples do) has those entries read."""
     if depth > MAX_NESTING:
         raise _too_deep(location)
     if isinstance(value, list):  # early drafts: context.medications as a list of resources
         for number, item in enumerate(value):
-            _item(item, f"{location}[{number}]", found, depth + 1)
+            _item(item, f"{location}[{number}]", found, depth + 1, fhir_only=fhir_only)
         return
-    if not isinstance(value, dict):
-        return
-    if "resourceType" in value:
+    if isinstance(value, dict) and "resourceType" in value:
         _resource(value, location, None, found, depth)
         if value["resourceType"] == "OperationOutcome":
             _failed(found.resources[-1], location, "an item of the request", found)
-    elif isinstance(value.get("resource"), dict):
-        _item(value["resource"], f"{location}.resource", found, depth + 1)
-    elif isinstance(value.get("response"), dict):
-        # A response without its resource: failed, or answered without the data it stood for.
-        status = value["response"].get("status")
-        shown = str(status) if isinstance(status, str | int) else "no status"
-        shown = shown if len(shown) <= 60 else f"{shown[:60]}…"
-        failed = not shown.strip().startswith("2")
-        note = (
-            f"{location} {'failed with' if failed else 'has'} response status {shown!r} and "
-            "holds no resource: the medications it stands for are not read"
+        return
+    response = value.get("response") if isinstance(value, dict) else None
+    status = response.get("status") if isinstance(response, dict) else None
+    shown = str(status) if isinstance(status, str | int) else "no status"
+    shown = shown if len(shown) <= 60 else f"{shown[:60]}…"
+    if isinstance(response, dict) and not shown.strip().startswith("2"):
+        _gap(value, location, found, f"failed ({shown})", "failed")
+    elif isinstance(value, dict) and isinstance(value.get("resource"), dict):
+        _item(value["resource"], f"{location}.resource", found, depth + 1, fhir_only=True)
+    elif isinstance(response, dict) and isinstance(value, dict) and value.get("entry"):
+        entries = value["entry"]
+        for number, entry in enumerate(entries if isinstance(entries, list) else [entries]):
+            held = entry.get("resource", entry) if isinstance(entry, dict) else entry
+            _item(held, f"{location}.entry[{number}]", found, depth + 1, fhir_only=True)
+    elif isinstance(response, dict):
+        _gap(value, location, found, f"holds no resource ({shown})", "holds no resource")
+    elif fhir_only:
+        _gap(value, location, found, "is not a FHIR resource", "is not a FHIR resource")
+
+
+def _gap(value: object, location: str, found: Input, what: str, plain: str) -> None:
+    """An item of the request whose medications are not read: listed, with a note."""
+    note = f"{location} {what}: the medications it stands for are not read"
+    place = value if isinstance(value, Mapping) else {}
+    found.gaps.append(
+        Gap(
+            _note(place, location, len(found.resources), note),
+            f"{location} {what}",
+            f"an item of the request {plain}",
         )
-        found.gaps.append(
-            Gap(
-                _note(value, location, len(found.resources), note),
-                f"{location} {'failed' if failed else 'holds no resource'} ({shown})",
-                f"an item of the request {'failed' if failed else 'holds no resource'}",
-            )
-        )
+    )
 
 
 def _join(location: str, name: str) -> str:

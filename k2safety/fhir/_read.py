@@ -87,6 +87,15 @@ def read_fhir(
     export's ``Medication.ndjson``; a resource of ``data`` itself wins over one given here.
     Invalid input raises :class:`~k2safety.ProfileError` naming the resource and the field.
     """
+    if references is not None and not isinstance(references, Mapping):
+        raise ProfileError(
+            [
+                (
+                    "(references)",
+                    f"must be an object of resources by 'Type/id', got {json_type(references)}",
+                )
+            ]
+        )
     found = gather(data)
     resolver = Resolver(found, references)
     medication_resources: list[tuple[Found, str | None]] = []
@@ -181,7 +190,8 @@ class _Screen:
             raise Bad("id", f"must be text, got {json_type(given)}")
         reason = self._not_taken(item, kind)
         product = product_of(resource, resolve)
-        if reason is None and product.absent and not product.identified:
+        if reason is None and product.absent and not (product.identified or product.other):
+            # Only the IPS "no information" code: anything else beside it is a medication.
             reason = "says there is no information"
         if reason is not None:
             self.set_aside.append(
