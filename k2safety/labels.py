@@ -117,8 +117,11 @@ def from_dsld(label: Mapping[str, Any]) -> dict[str, Any]:
     if not rows:
         _refuse("ingredientRows", "the label has no ingredient rows; give at least one row")
     per_serving: list[dict[str, Any]] = []
+    sources: list[str] = []
     for index, row in enumerate(rows):
-        per_serving.extend(_rows(row, f"ingredientRows[{index}]", order, 0))
+        for read, source in _rows(row, f"ingredientRows[{index}]", order, 0):
+            per_serving.append(read)
+            sources.append(source)
     entry: dict[str, Any] = {
         "product": name,
         "servings_per_day": servings,
@@ -130,7 +133,48 @@ def from_dsld(label: Mapping[str, Any]) -> dict[str, Any]:
         if number is None and not (isinstance(label_id, str) and label_id.strip()):
             _refuse("id", f"must be the label's DSLD id, a whole number, got {_given(label_id)}")
         entry["label_id"] = f"DSLD {label_id.strip() if isinstance(label_id, str) else number}"
+    _check_as_profile(entry, sources)
     return entry
+
+
+_ENTRY_FIELDS = {
+    "product": "fullName",
+    "label_id": "id",
+    "servings_per_day": "servingSizes",
+    "per_serving": "ingredientRows",
+}
+"""Which field of the DSLD record each field of the entry comes from."""
+_ROW_FIELDS = {"ingredient": "name", "amount": "quantity"}
+
+
+def _check_as_profile(entry: dict[str, Any], sources: list[str]) -> None:
+    """Refuse, naming the DSLD field, an entry that a profile would refuse (a unit a dose cannot
+    have, a name too long, too many rows), so that ``from_dsld`` never hands back what
+    :func:`k2safety.check` then refuses with the profile's paths."""
+    from k2safety._profile import Profile
+
+    try:
+        Profile.model_validate({"supplements": [entry]})
+    except ProfileError as error:
+        problems = [(_dsld_path(path, sources), text) for path, text in error.problems]
+        if len(problems) > 1:  # pydantic's "at least 1 item" follows a refused row: drop it
+            problems = [p for p in problems if not p[1].startswith("Tuple should have")]
+        raise LabelError(problems) from None
+
+
+def _dsld_path(path: str, sources: list[str]) -> str:
+    """The DSLD field a profile's problem path (``supplements[0].per_serving[2].amount``) is
+    about (``ingredientRows[1].quantity``)."""
+    parts = path.removeprefix("supplements[0]").lstrip(".").split(".")
+    head = parts[0] if parts and parts[0] else ""
+    if head.startswith("per_serving[") and head.endswith("]"):
+        index = head[len("per_serving[") : -1]
+        if index.isdigit() and int(index) < len(sources):
+            row = sources[int(index)]
+            leaf = _ROW_FIELDS.get(parts[1], parts[1]) if len(parts) > 1 else ""
+            return f"{row}.{leaf}" if leaf else row
+    field = head.split("[")[0]
+    return _ENTRY_FIELDS.get(field, "(label)")
 
 
 def _product_name(label: Mapping[str, Any]) -> str:
@@ -237,8 +281,11 @@ def _servings(sizes: object) -> tuple[object, int | None]:
     return (least if least == most else {"min": least, "max": most}), order
 
 
-def _rows(row: object, path: str, order: int | None, depth: int) -> list[dict[str, Any]]:
-    """The product rows one ingredient row (and its nested rows) stands for, each once."""
+def _rows(
+    row: object, path: str, order: int | None, depth: int
+) -> list[tuple[dict[str, Any], str]]:
+    """The product rows one ingredient row (and its nested rows) stands for, each once, each
+    with the path of the DSLD row it comes from."""
     row = _object(row, path, "an ingredient row")
     ingredient = _ingredient_text(row, path)
     screened = _screened(ingredient)
@@ -253,9 +300,9 @@ def _rows(row: object, path: str, order: int | None, depth: int) -> list[dict[st
         for read in _rows(child, f"{path}.nestedRows[{index}]", order, depth + 1)
     ]
     if not nested or (screened and amount is not None):
-        return [{"ingredient": ingredient, "amount": amount if screened else None}]
-    if screened and not any(_screened(child["ingredient"]) for child in children):
-        children.insert(0, {"ingredient": ingredient, "amount": None})
+        return [({"ingredient": ingredient, "amount": amount if screened else None}, path)]
+    if screened and not any(_screened(child["ingredient"]) for child, _ in children):
+        children.insert(0, ({"ingredient": ingredient, "amount": None}, path))
     return children
 
 
@@ -329,6 +376,12 @@ def _amount(quantities: object, path: str, order: int | None, screened: bool) ->
     number = _quantity(quantity, f"{at}.quantity")
     unit = unit.strip() if isinstance(unit, str) else ""
     if unit.casefold() == "np":
+        if number:  # "100 NP" says an amount and that none is stated: which, is a guess
+            _refuse(
+                f"{at}.quantity",
+                f"is {number} with unit 'NP' (not stated); DSLD writes an unstated amount as 0 "
+                "with unit 'NP', and a stated one with its unit",
+            )
         return None  # not stated: DSLD writes it with quantity 0 and unit "NP"
     if not unit:
         if number:

@@ -448,3 +448,60 @@ def test_any_value_anywhere_in_a_label_is_read_or_refused(data: st.DataObject) -
     if refused is not None:
         assert refused.problems
         assert all(isinstance(path, str) and path and text for path, text in refused.problems)
+
+
+# What a profile would refuse is refused by from_dsld, naming the DSLD field (outside review 4).
+
+_K2_LABEL: dict[str, Any] = {
+    "id": 900101,
+    "fullName": "Vitamin K2 Softgels",
+    "servingSizes": [{"order": 1, "minDailyServings": 1, "maxDailyServings": 1}],
+    "ingredientRows": [
+        {
+            "name": "Vitamin K2",
+            "forms": [{"prefix": "as", "name": "MK-7"}],
+            "quantity": [{"servingSizeOrder": 1, "operator": "=", "quantity": 90, "unit": "mcg"}],
+        }
+    ],
+}
+
+
+def _quantity(**changes: Any) -> Any:
+    return lambda label: label["ingredientRows"][0]["quantity"][0].update(changes)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "phrase"),
+    [
+        (_quantity(unit="IU"), "ingredientRows[0].quantity", "cannot be dosed in IU"),
+        (_quantity(unit="Gram(s)"), "ingredientRows[0].quantity", "not understood"),
+        (_quantity(quantity=1e-300), "ingredientRows[0].quantity", "longer than 64"),
+        (_quantity(quantity=10**14), "ingredientRows[0].quantity", "more than 1000000 mcg"),
+        (_quantity(quantity=100, unit="NP"), "ingredientRows[0].quantity[0].quantity", "'NP'"),
+        (
+            lambda label: label["ingredientRows"][0].update(name="x" * 250),
+            "ingredientRows[0].name",
+            "at most 200 characters",
+        ),
+        (lambda label: label.update(fullName="x" * 250), "fullName", "at most 200 characters"),
+        (
+            lambda label: label["ingredientRows"].extend({"name": f"Herb {n}"} for n in range(100)),
+            "ingredientRows",
+            "at most 100",
+        ),
+    ],
+)
+def test_a_label_a_profile_would_refuse_is_refused_naming_the_dsld_field(
+    change: Any, path: str, phrase: str
+) -> None:
+    label = copy.deepcopy(_K2_LABEL)
+    change(label)
+    with pytest.raises(LabelError) as raised:
+        from_dsld(label)
+    assert [problem_path for problem_path, _ in raised.value.problems] == [path]
+    assert phrase in raised.value.problems[0][1]
+
+
+def test_the_label_a_profile_accepts_is_read() -> None:
+    entry = from_dsld(copy.deepcopy(_K2_LABEL))
+    assert k2safety.check({"supplements": [entry]}).profile.mcg_per_day == {Form.MK7: 90}
