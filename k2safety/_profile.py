@@ -957,9 +957,15 @@ def _parts(text: str) -> list[str]:
     return [text[start:end] for start, end in _part_spans(text)]
 
 
+_LISTING_MARKS = frozenset(",;\u3001\u060c\uff0c\uff1b")
+"""The marks that, inside parentheses, list a name's alternatives ("(MICROZIDE,HYDRODIURIL)")
+rather than another medicine: a "+" or "with" there still adds one ("warfarin (+ Dolvexin)")."""
+
+
 def _part_spans(text: str) -> list[tuple[int, int]]:
-    """Where the parts of ``text`` are: cut at each list mark outside parentheses and brackets,
-    or at every mark when they do not balance (so that "warfarin ( , Dolvexin" is two parts)."""
+    """Where the parts of ``text`` are: cut at each list mark, but for the commas and semicolons
+    inside parentheses and brackets, or at every mark when those do not balance (so that
+    "warfarin ( , Dolvexin" is two parts)."""
     marks = {match.start(): match.end() for match in _LIST_MARK.finditer(text)}
     if not marks:
         return [(0, len(text))]
@@ -971,7 +977,7 @@ def _part_spans(text: str) -> list[tuple[int, int]]:
             depth -= 1
             if depth < 0:
                 break
-        elif depth and position in marks:
+        elif depth and position in marks and text[position] in _LISTING_MARKS:
             nested.add(position)
     if depth != 0:  # unbalanced: every mark cuts
         nested = set()

@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from k2safety._errors import FieldProblem, ProfileError
+from k2safety._knowledge import knowledge
 from k2safety._profile import MAX_SERVINGS, EntryProblem, ingredient_form
 from k2safety._profile_errors import describe
 
@@ -95,7 +96,8 @@ def from_dsld(label: Mapping[str, Any]) -> dict[str, Any]:
       ">=" as "≤" and "≥"), so the report says the label gives a bound; no operator means
       "=". % Daily Value (``dailyValueTargetGroup``) is not used for dosing.
     * A row with nested rows (a blend, or a vitamin broken down by form) is counted once: the
-      parent when it names a vitamin k2safety screens and states its amount, else its nested
+      parent when it names a vitamin k2safety screens and states its amount (with any nested
+      row of the other vitamin, K or D, which that amount does not stand for), else its nested
       rows, each read the same way.
     * Rows outside k2safety's scope (calcium, vitamin A ...) are kept as they are and not
       screened; their amounts are left out (a stated 0, as in "Sugars 0 g", is accepted there).
@@ -300,7 +302,10 @@ def _rows(
         for read in _rows(child, f"{path}.nestedRows[{index}]", order, depth + 1)
     ]
     if not nested or (screened and amount is not None):
-        return [({"ingredient": ingredient, "amount": amount if screened else None}, path)]
+        read = [({"ingredient": ingredient, "amount": amount if screened else None}, path)]
+        # The parent's amount stands for its own vitamin's forms, not for another vitamin's
+        # ("Vitamin K2 90 mcg" with "Vitamin D3" nested under it): those are kept as well.
+        return read + [child for child in children if _other_vitamin(child[0], ingredient)]
     if screened and not any(_screened(child["ingredient"]) for child, _ in children):
         children.insert(0, ({"ingredient": ingredient, "amount": None}, path))
     return children
@@ -331,6 +336,15 @@ def _ingredient_text(row: Mapping[str, Any], path: str) -> str:
         described = [(p, n) for p, n in described if p.casefold() != "as"]
     text += "".join(f" ({prefix} {form_name})" for prefix, form_name in described)
     return text
+
+
+def _other_vitamin(child: Mapping[str, Any], parent: str) -> bool:
+    """Whether a nested row is vitamin K and its parent vitamin D, or the other way round."""
+    if not _screened(child["ingredient"]) or not _screened(parent):
+        return False
+    vitamin_k = knowledge().vitamin_k_forms
+    child_is_k = ingredient_form(child["ingredient"]) in vitamin_k
+    return child_is_k != (ingredient_form(parent) in vitamin_k)
 
 
 def _screened(ingredient: str) -> bool:

@@ -320,6 +320,7 @@ def test_another_ingredients_amount_is_not_the_vitamin_s_and_the_ingredient_is_r
         ("warfarin | Dolvexin", ("Dolvexin",)),
         ("warfarin\u060c Dolvexin", ("Dolvexin",)),
         ("warfarin ( , Dolvexin", ("Dolvexin",)),
+        ("warfarin (+ Dolvexin)", ("Dolvexin",)),  # a "+" adds a medicine even in parentheses
     ],
 )
 def test_a_part_of_a_list_that_names_nothing_known_is_reported(
@@ -452,7 +453,8 @@ def test_the_schema_follows_the_medication_limit() -> None:
     [
         ("a, b", ["a", " b"]),
         ("a (b, c) d; e", ["a (b, c) d", " e"]),
-        ("a [b + c], d", ["a [b + c]", " d"]),
+        ("a (b + c) d", ["a (b ", " c) d"]),
+        ("a [b, c], d", ["a [b, c]", " d"]),
         ("a with b", ["a", "b"]),
         ("a\nb\uff0cc\u3001d", ["a", "b", "c", "d"]),
         ("a) b, c", ["a) b", " c"]),  # a closing parenthesis alone opens nothing

@@ -505,3 +505,24 @@ def test_a_label_a_profile_would_refuse_is_refused_naming_the_dsld_field(
 def test_the_label_a_profile_accepts_is_read() -> None:
     entry = from_dsld(copy.deepcopy(_K2_LABEL))
     assert k2safety.check({"supplements": [entry]}).profile.mcg_per_day == {Form.MK7: 90}
+
+
+def test_another_vitamin_nested_under_a_row_with_its_amount_is_kept() -> None:
+    """A parent's amount stands for its own vitamin's forms (MK-7 under K2 counts once), not
+    for vitamin D3 nested under it, whose absence would fire K2-D3-PAIRING falsely."""
+    label = copy.deepcopy(_K2_LABEL)
+    label["ingredientRows"][0]["nestedRows"] = [
+        {
+            "name": "Vitamin D3",
+            "quantity": [{"servingSizeOrder": 1, "quantity": 25, "unit": "mcg"}],
+        },
+        {"name": "MK-7", "quantity": [{"servingSizeOrder": 1, "quantity": 90, "unit": "mcg"}]},
+    ]
+    entry = from_dsld(label)
+    assert [row["ingredient"] for row in entry["per_serving"]] == [
+        "Vitamin K2 (as MK-7)",
+        "Vitamin D3",
+    ]
+    report = k2safety.check({"supplements": [entry]})
+    assert report.profile.mcg_per_day == {Form.MK7: 90, Form.D3: 25}
+    assert "K2-D3-PAIRING" not in report.codes
