@@ -324,7 +324,7 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
     _require(len(versions) == 1, f"data files disagree on the version: {sorted(versions)}")
     thresholds = thresholds_file.thresholds
     substances = _unique({s.id: s for s in vocabulary.substances}, vocabulary.substances, "id")
-    _check_vocabulary(vocabulary, vocabulary_sources.sources.keys())
+    vocabulary_names = _check_vocabulary(vocabulary, vocabulary_sources.sources.keys())
     _check_terms(terms)
     prose = _prose_values(thresholds, vocabulary, terms)
     rules: dict[str, RuleSpec] = {}
@@ -363,20 +363,18 @@ def build_knowledge(raw: Mapping[str, Mapping[str, Any]]) -> Knowledge:
         dose_neutral_words=frozenset(terms.dose_neutral_words),
         unit_words=frozenset(terms.unit_words),
     )
-    _check_instruction_words(kb)
+    _check_instruction_words(kb, vocabulary_names)
     _check_citations(kb)
     return kb
 
 
-def _check_instruction_words(kb: Knowledge) -> None:
-    """No word that says how a medicine is taken is also the name of one."""
-    names = {
-        fold(name)
-        for substance in kb.substances.values()
-        for name in (substance.name, *substance.brands, *substance.synonyms)
-    }
-    names.update(kb.ingredient_terms)
-    named = sorted((kb.instruction_starts | kb.instruction_words | kb.unit_words) & names)
+def _check_instruction_words(kb: Knowledge, vocabulary_names: set[str]) -> None:
+    """No word that says how a medicine is taken is also the name of one (``vocabulary_names``:
+    the substances' names, brands and synonyms, folded) or of a vitamin."""
+    words = kb.instruction_starts | kb.instruction_words | kb.unit_words
+    named = sorted(
+        word for word in words if word in vocabulary_names or word in kb.ingredient_terms
+    )
     _require(not named, f"instruction words {named} also name a medicine or a vitamin")
 
 
@@ -625,7 +623,8 @@ def _check_functions_used(specs: Iterable[RuleSpec]) -> None:
         _require(name in module.__all__, f"{function} is named by a rule but not in its __all__")
 
 
-def _check_vocabulary(vocabulary: _VocabularyFile, source_ids: Iterable[str]) -> None:
+def _check_vocabulary(vocabulary: _VocabularyFile, source_ids: Iterable[str]) -> set[str]:
+    """Check the substances; return their names, brands and synonyms, folded."""
     # Checked with plain ifs, not _require: its message would be formatted for each of the
     # ~9,000 checks, which cost a fresh process's first check several milliseconds.
     seen_terms: dict[str, str] = {}
@@ -666,6 +665,7 @@ def _check_vocabulary(vocabulary: _VocabularyFile, source_ids: Iterable[str]) ->
             owner = seen_terms.setdefault(fold(term), substance.id)
             if owner != substance.id:
                 raise KnowledgeError(f"name {term!r} is listed for {owner} and {substance.id}")
+    return set(seen_terms)
 
 
 def _check_provenance(substance: Substance, known_sources: set[str]) -> None:

@@ -870,7 +870,7 @@ def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | No
     starts = [
         match.start()
         for match in _AMOUNT_START.finditer(part)
-        if not any(first <= match.start() < last for first, last in names)
+        if not _in_names(match.start(), names)
     ]
     if not neutral.issuperset(_words_outside(part[: starts[0] if starts else len(part)], names)):
         return None
@@ -889,11 +889,12 @@ def _amounts_in(text: str, names: list[tuple[int, int]]) -> tuple[str, ...] | No
 
 def _words_outside(text: str, names: list[tuple[int, int]]) -> list[str]:
     """The words of ``text`` (a start of the text searched) outside the vitamins' names."""
-    return [
-        word[0]
-        for word in _TOKENS.finditer(text)
-        if not any(first <= word.start() < last for first, last in names)
-    ]
+    return [word[0] for word in _TOKENS.finditer(text) if not _in_names(word.start(), names)]
+
+
+def _in_names(position: int, names: list[tuple[int, int]]) -> bool:
+    """Whether ``position`` is inside one of the vitamins' names (spans of the text)."""
+    return any(first <= position < last for first, last in names)
 
 
 def _amount_at(words: list[str]) -> tuple[str, int] | None:
@@ -939,12 +940,12 @@ def unrecognized_parts(text: str) -> tuple[str, ...]:
     "metformin + Dolvexin", "warfarin, Dolvexin 5 mg", "metformin; foobarzol" and "Dolvexin
     with vitamin K2" each name a medicine k2safety does not know beside one it does; the
     unknown part is reported as a line of its own would be, so that the known part does not
-    hide it. Marks inside balanced parentheses do not separate parts ("hydrochlorothiazide
-    (MICROZIDE,HYDRODIURIL) 25 mg"). A part is not reported when it says how, when or why the
-    medicine is taken: it starts with one of ``instruction_starts``, or every word of it is a
-    number, a unit right after one (``unit_words``) or one of ``instruction_words`` (all in
-    terms.toml): "Eliquis 5 mg, twice daily", "for cholesterol". Any other word makes the part
-    name something ("ASA 81 mg", "take Dolvexin", "Mg 400 mg").
+    hide it. Commas and semicolons inside balanced parentheses do not separate parts
+    ("hydrochlorothiazide (MICROZIDE,HYDRODIURIL) 25 mg"). A part is not reported when it says
+    how, when or why the medicine is taken: it starts with one of ``instruction_starts``, or
+    every word of it is a number, a unit right after one (``unit_words``) or one of
+    ``instruction_words`` (all in terms.toml): "Eliquis 5 mg, twice daily", "for cholesterol".
+    Any other word makes the part name something ("ASA 81 mg", "take Dolvexin", "Mg 400 mg").
 
     >>> unrecognized_parts("warfarin, Dolvexin 5 mg"), unrecognized_parts("Eliquis, twice daily")
     (('Dolvexin 5 mg',), ())
@@ -953,7 +954,7 @@ def unrecognized_parts(text: str) -> tuple[str, ...]:
 
 
 def _parts(text: str) -> list[str]:
-    """``text`` cut at each list mark outside parentheses."""
+    """``text`` cut into its parts (see :func:`_part_spans`)."""
     return [text[start:end] for start, end in _part_spans(text)]
 
 

@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 
 from k2safety._errors import FieldProblem, ProfileError
 from k2safety._knowledge import knowledge
-from k2safety._profile import MAX_SERVINGS, EntryProblem, ingredient_form
+from k2safety._profile import MAX_SERVINGS, EntryProblem, Profile, ingredient_form
 from k2safety._profile_errors import describe
 
 __all__ = ["LabelError", "from_dsld"]
@@ -153,8 +153,6 @@ def _check_as_profile(entry: dict[str, Any], sources: list[str]) -> None:
     """Refuse, naming the DSLD field, an entry that a profile would refuse (a unit a dose cannot
     have, a name too long, too many rows), so that ``from_dsld`` never hands back what
     :func:`k2safety.check` then refuses with the profile's paths."""
-    from k2safety._profile import Profile
-
     try:
         Profile.model_validate({"supplements": [entry]})
     except ProfileError as error:

@@ -246,16 +246,22 @@ def _note(resource: Mapping[str, Any], location: str, index: int, text: str) -> 
 def _failed_response(entry: Mapping[str, Any], at: str, found: Input) -> bool:
     """Whether an entry of a batch's or transaction's response failed (its status is not 2xx):
     then what it answered, which may be a patient's medications, is a gap."""
-    response = entry.get("response")
-    if not isinstance(response, dict):
+    answer = _response_status(entry)
+    if answer is None or answer[0]:
         return False
+    _gap(entry, at, found, f"failed ({answer[1]})", "failed")
+    return True
+
+
+def _response_status(value: object) -> tuple[bool, str] | None:
+    """Of a value with a ``response`` object (a request's wrapped item, a response Bundle's
+    entry): whether its status is a success (2xx), and the status as a note shows it."""
+    response = value.get("response") if isinstance(value, dict) else None
+    if not isinstance(response, dict):
+        return None
     status = response.get("status")
     shown = str(status) if isinstance(status, str | int) else "no status"
-    if shown.strip().startswith("2"):
-        return False
-    shown = shown if len(shown) <= 60 else f"{shown[:60]}…"
-    _gap(entry, at, found, f"failed ({shown})", "failed")
-    return True
+    return shown.strip().startswith("2"), shown if len(shown) <= 60 else f"{shown[:60]}…"
 
 
 def _no_resource(
@@ -473,21 +479,18 @@ def _item(
         if value["resourceType"] == "OperationOutcome":
             _failed(found.resources[-1], location, "an item of the request", found)
         return
-    response = value.get("response") if isinstance(value, dict) else None
-    status = response.get("status") if isinstance(response, dict) else None
-    shown = str(status) if isinstance(status, str | int) else "no status"
-    shown = shown if len(shown) <= 60 else f"{shown[:60]}…"
-    if isinstance(response, dict) and not shown.strip().startswith("2"):
-        _gap(value, location, found, f"failed ({shown})", "failed")
+    answer = _response_status(value)
+    if answer is not None and not answer[0]:
+        _gap(value, location, found, f"failed ({answer[1]})", "failed")
     elif isinstance(value, dict) and isinstance(value.get("resource"), dict):
         _item(value["resource"], f"{location}.resource", found, depth + 1, fhir_only=True)
-    elif isinstance(response, dict) and isinstance(value, dict) and value.get("entry"):
+    elif answer is not None and isinstance(value, dict) and value.get("entry"):
         entries = value["entry"]
         for number, entry in enumerate(entries if isinstance(entries, list) else [entries]):
             held = entry.get("resource", entry) if isinstance(entry, dict) else entry
             _item(held, f"{location}.entry[{number}]", found, depth + 1, fhir_only=True)
-    elif isinstance(response, dict):
-        _gap(value, location, found, f"holds no resource ({shown})", "holds no resource")
+    elif answer is not None:
+        _gap(value, location, found, f"holds no resource ({answer[1]})", "holds no resource")
     elif fhir_only:
         _gap(value, location, found, "is not a FHIR resource", "is not a FHIR resource")
 

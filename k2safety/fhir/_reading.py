@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
 
 from k2safety._profile import Profile
 
@@ -69,11 +69,4 @@ class FhirReading:
     @property
     def set_aside_reasons(self) -> dict[str, int]:
         """How many resources were set aside for each reason, the most frequent first."""
-        # As dict(Counter(...).most_common()) orders them (a stable sort: ties in the order
-        # first seen), without building a Counter for every patient of a bulk export.
-        counts: dict[str, int] = {}
-        for entry in self.set_aside:
-            counts[entry.reason] = counts.get(entry.reason, 0) + 1
-        if len(counts) < 2:
-            return counts
-        return dict(sorted(counts.items(), key=itemgetter(1), reverse=True))
+        return dict(Counter(entry.reason for entry in self.set_aside).most_common())
